@@ -1,0 +1,267 @@
+//! The pipeline of `compliance check`: discover -> load -> facts -> entities -> evaluate
+//! -> findings (with exact positions) -> checklist -> report.
+
+use crate::checklist;
+use crate::discover;
+use crate::engine::{Engine, Evaluation};
+use crate::error::{Error, Result};
+use crate::facts;
+use crate::finding::{Finding, InputError, Severity};
+use crate::loader::{self, Document, Limits};
+use crate::mask;
+use crate::model::{Attr, Resource};
+use crate::policy::{self, RuleSet};
+use crate::position;
+use crate::report::{BySeverity, Report, Summary, Tool};
+use crate::source::Pos;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The name standard input is reported under.
+pub const STDIN: &str = "<stdin>";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folders or files; `-` reads standard input.
+    pub paths: Vec<PathBuf>,
+    pub exclude: Vec<String>,
+    pub policy_dirs: Vec<PathBuf>,
+    pub now: DateTime<Utc>,
+    pub fail_on: Severity,
+    pub limits: Limits,
+}
+
+/// Parses `--now`.
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| Error::BadNow(s.to_string()))
+}
+
+/// Loads the built-in rules and those of `dirs`.
+pub fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet> {
+    let mut extra = Vec::new();
+    for d in dirs {
+        extra.extend(policy::read_dir(d).map_err(|e| Error::Policies(vec![e]))?);
+    }
+    policy::load(&extra).map_err(Error::Policies)
+}
+
+/// One input file, read.
+struct Input {
+    display: String,
+    text: Option<String>,
+}
+
+fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String, InputError> {
+    let meta = std::fs::metadata(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
+    if meta.len() > limits.max_file_bytes {
+        return Err(InputError::new(
+            &c.display,
+            None,
+            format!("file is {} bytes, over the {}-byte limit: not read", meta.len(), limits.max_file_bytes),
+        ));
+    }
+    let bytes = std::fs::read(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => String::from_utf8(bytes).map_err(|e| loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())),
+        Err(e) => Err(loader::utf8_error(&c.display, &bytes, &e)),
+    }
+}
+
+/// Runs a check. `stdin` is the text read for a `-` path.
+pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
+    let rules = load_rules(&opts.policy_dirs)?;
+    let exclude = discover::excludes(&opts.exclude)?;
+    let files: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    let (candidates, skipped) = discover::discover(&files, &exclude);
+    let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
+    let candidates: Vec<_> = candidates.into_iter().filter(|c| loader::is_manifest_path(&c.display)).collect();
+
+    // read and parse in parallel; file indexes follow the sorted order
+    let mut loaded: Vec<(Input, loader::Loaded)> = candidates
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| match read(c, &opts.limits) {
+            Ok(text) => {
+                let l = loader::load_text(i, &c.display, &text, &opts.limits);
+                (
+                    Input {
+                        display: c.display.clone(),
+                        text: Some(text),
+                    },
+                    l,
+                )
+            }
+            Err(e) => (
+                Input {
+                    display: c.display.clone(),
+                    text: None,
+                },
+                loader::Loaded::failed(e),
+            ),
+        })
+        .collect();
+    if let Some(text) = stdin {
+        let l = loader::load_text(loaded.len(), STDIN, &text, &opts.limits);
+        loaded.push((
+            Input {
+                display: STDIN.to_string(),
+                text: Some(text),
+            },
+            l,
+        ));
+    }
+
+    let mut inputs = Vec::with_capacity(loaded.len());
+    let mut docs: Vec<Document> = Vec::new();
+    let mut documents = 0;
+    let mut files_read = 0;
+    for (input, l) in loaded {
+        if input.text.is_some() {
+            files_read += 1;
+        }
+        documents += l.documents;
+        docs.extend(l.docs);
+        errors.extend(l.errors);
+        inputs.push(input);
+    }
+
+    let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let resources = facts::build(&docs, opts.now);
+    let engine = Engine::new(&rules, &resources, &now).map_err(|m| Error::Policy {
+        file: "(entities)".into(),
+        message: m,
+    })?;
+    let evaluation = engine.evaluate(&resources);
+    let (mut findings, eval_errors) = findings(&rules, &resources, &evaluation, &inputs);
+    errors.extend(eval_errors);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    errors.sort();
+    errors.dedup();
+
+    let checklist = checklist::roll_up(&rules, &evaluation.examined, &findings);
+    let failed = findings.iter().any(|f| f.severity.at_least(opts.fail_on));
+    let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
+    Ok(Report {
+        tool: Tool::default(),
+        now,
+        roots,
+        summary: Summary {
+            files: files_read,
+            documents,
+            resources: docs.len(),
+            entities: resources.len(),
+            findings: findings.len(),
+            errors: errors.len(),
+            by_severity: BySeverity::count(&findings),
+            fail_on: opts.fail_on,
+            failed,
+        },
+        checklist,
+        findings,
+        errors,
+    })
+}
+
+/// Replaces `{attribute}` in a rule's message by the entity's value.
+pub fn interpolate(template: &str, r: &Resource) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric()) => {
+                let name = &after[..end];
+                match r.attr(name) {
+                    Some(Attr::Set(v)) if v.is_empty() => out.push_str("(none)"),
+                    Some(a) => out.push_str(&a.render()),
+                    None => out.push_str(&rest[start..start + end + 2]),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    mask::redact_text(&out)
+}
+
+/// Turns hits into findings with resolved positions; evaluation errors into input errors.
+fn findings(rules: &RuleSet, resources: &[Resource], eval: &Evaluation, inputs: &[Input]) -> (Vec<Finding>, Vec<InputError>) {
+    // which (document, path) positions each file needs
+    let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+    let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
+    for h in &eval.hits {
+        let r = &resources[h.resource];
+        let (f, d, p) = place(r, rules.rules.get(&h.rule).and_then(|x| x.field.as_deref()));
+        wanted.entry(f).or_default().push((d, p));
+    }
+    for e in &eval.errors {
+        let r = &resources[e.resource];
+        wanted.entry(r.loc.file).or_default().push((r.loc.doc, r.loc.path.clone()));
+    }
+    let positions: BTreeMap<(usize, usize, String), Pos> = wanted
+        .into_par_iter()
+        .flat_map_iter(|(file, places)| {
+            let docs = inputs
+                .get(file)
+                .and_then(|i| i.text.as_deref())
+                .map(|t| position::index_documents(crate::source::strip_bom(t)))
+                .unwrap_or_default();
+            places
+                .into_iter()
+                .map(|(d, p)| {
+                    let pos = docs.get(d).map_or(Pos::START, |doc| position::lookup(doc, &p));
+                    ((file, d, p), pos)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let file_name = |i: usize| inputs.get(i).map_or_else(String::new, |x| x.display.clone());
+
+    let findings = eval
+        .hits
+        .iter()
+        .filter_map(|h| {
+            let rule = rules.rules.get(&h.rule)?;
+            let r = &resources[h.resource];
+            let key = place(r, rule.field.as_deref());
+            let pos = positions.get(&key).copied().unwrap_or(Pos::START);
+            Some(Finding {
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                title: rule.title.clone(),
+                message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
+                file: file_name(r.loc.file),
+                line: pos.line,
+                column: pos.column,
+                path: key.2,
+                resource: r.display.clone(),
+                remediation: rule.remediation.clone(),
+                checklist: rule.checklist.clone(),
+                category: rule.category.clone(),
+            })
+        })
+        .collect();
+    let errors = eval
+        .errors
+        .iter()
+        .map(|e| {
+            let r = &resources[e.resource];
+            let pos = positions.get(&(r.loc.file, r.loc.doc, r.loc.path.clone())).copied();
+            InputError::new(
+                &file_name(r.loc.file),
+                pos,
+                format!("rule `{}` could not be evaluated on {} at `{}`: {}", e.rule, r.display, r.loc.path, e.message),
+            )
+        })
+        .collect();
+    (findings, errors)
+}

@@ -1,0 +1,290 @@
+//! Pattern facts: does a string look like an API key, is a name credential-like, does a
+//! setting switch TLS verification off, is a URL a plain-HTTP gateway address.
+//! These are computed in Rust because Cedar has no regular expressions; the judgments
+//! ("a literal key in an env var is critical") stay in the policies.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[allow(clippy::expect_used)] // a constant pattern: a failure is a bug caught by every test
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("built-in pattern compiles")
+}
+
+/// Candidate keys of the gateway's OpenAI-compatible family and Anthropic's.
+static KEY_CANDIDATE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"sk-(?:ant-(?:api\d\d-|admin\d\d-)?|proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"));
+
+/// The base64 of `OpenAI` that OpenAI embeds in its keys.
+const OPENAI_MARKER: &str = "T3BlbkFJ";
+
+/// Words that mark a documentation placeholder rather than a real key.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "your", "xxxx", "example", "placeholder", "redacted", "dummy", "changeme", "replace", "here",
+    "fake", "sample", "insert", "secret-key", "api-key", "apikey",
+];
+
+/// Finds the first key-shaped substring: `(start, end)` byte offsets.
+pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
+    if !text.contains("sk-") {
+        return None;
+    }
+    KEY_CANDIDATE
+        .find_iter(text)
+        .find(|m| {
+            // `task-scheduler-…` holds `sk-` too: a key starts at a word boundary
+            let boundary = text[..m.start()]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            boundary && is_key(m.as_str())
+        })
+        .map(|m| (m.start(), m.end()))
+}
+
+/// True when `text` contains a key-shaped substring.
+pub fn looks_like_api_key(text: &str) -> bool {
+    find_api_key(text).is_some()
+}
+
+/// The matched key in `text`, masked, or an empty string.
+pub fn masked_key(text: &str) -> String {
+    find_api_key(text)
+        .map(|(s, e)| crate::mask::mask(&text[s..e]))
+        .unwrap_or_default()
+}
+
+fn is_key(candidate: &str) -> bool {
+    let rest = &candidate[3..];
+    let body = ["ant-", "proj-", "svcacct-", "admin-"]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+        .unwrap_or(rest);
+    let typed = body.len() != rest.len();
+    let lower = body.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    if body.contains(OPENAI_MARKER) {
+        return true;
+    }
+    // legacy `sk-` keys are plain alphanumerics; `-` and `_` appear only in the typed forms
+    if !typed && body.contains(['-', '_']) {
+        return false;
+    }
+    let has_digit = body.bytes().any(|b| b.is_ascii_digit());
+    let has_alpha = body.bytes().any(|b| b.is_ascii_alphabetic());
+    body.len() >= 20 && has_digit && has_alpha && entropy(body) >= 3.5
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let len = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn normalise_name(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | '.' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+/// Credential-like names: `*_API_KEY`, `*APIKEY`, `*_TOKEN`, `*_SECRET`, `*_SECRET_KEY`,
+/// `*_ACCESS_KEY`, `*_PASSWORD` (and the bare words).
+pub fn is_sensitive_name(name: &str) -> bool {
+    let n = normalise_name(name);
+    const SUFFIXES: &[&str] = &["API_KEY", "APIKEY", "_TOKEN", "_SECRET", "SECRET_KEY", "ACCESS_KEY", "_PASSWORD"];
+    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY"];
+    SUFFIXES.iter().any(|s| n.ends_with(s)) || EXACT.contains(&n.as_str())
+}
+
+/// Names that suggest the thing holds an LLM gateway key (`apertis-api-key`, `OPENAI_API_KEY`).
+pub fn is_key_name(name: &str) -> bool {
+    let n = normalise_name(name);
+    n.contains("API_KEY") || n.contains("APIKEY")
+}
+
+/// A literal value that is really a value: not empty, not a `$(VAR)` / `${VAR}` reference, not
+/// a `<placeholder>`, not a boolean and not an absolute file path (where a token is mounted).
+pub fn is_literal_value(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || v.starts_with("$(") || v.starts_with("${") || (v.starts_with('<') && v.ends_with('>')) {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    if matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "0" | "1" | "none" | "null") {
+        return false;
+    }
+    !(v.starts_with('/') && !v.contains(char::is_whitespace))
+}
+
+fn is_false(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off")
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+/// An environment variable that switches certificate verification off.
+pub fn env_disables_tls(name: &str, value: &str) -> bool {
+    let n = normalise_name(name);
+    match n.as_str() {
+        "NODE_TLS_REJECT_UNAUTHORIZED" | "PYTHONHTTPSVERIFY" => is_false(value),
+        // requests and curl treat an empty CA bundle as "do not verify"
+        "CURL_CA_BUNDLE" | "REQUESTS_CA_BUNDLE" => value.trim().is_empty(),
+        "GIT_SSL_NO_VERIFY" => is_true(value),
+        _ => {
+            let insecure = (n.contains("INSECURE") || n.contains("SKIP_VERIFY") || n.contains("SKIP_TLS"))
+                && is_true(value);
+            let verify = ["TLS_VERIFY", "SSL_VERIFY", "VERIFY_SSL", "VERIFY_TLS", "CERT_VERIFY", "VERIFY_CERTS"]
+                .iter()
+                .any(|s| n.ends_with(s))
+                && is_false(value);
+            insecure || verify
+        }
+    }
+}
+
+static TLS_OFF_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    compile(concat!(
+        r"(?i:verify\s*=\s*false\b)|(?i:rejectUnauthorized[\x22']?\s*[:=]\s*false)|",
+        r"(?i:insecureSkipVerify[\x22']?\s*[:=]\s*true)|--insecure-skip-tls-verify(?:=true)?\b|",
+        r"--(?:tls-)?skip-tls-verify(?:=true)?\b|--tls-verify=false|--no-check-certificate|",
+        r"NODE_TLS_REJECT_UNAUTHORIZED[\x22']?\s*[:=]\s*[\x22']?0|ssl\._create_unverified_context|",
+        r"danger_accept_invalid_certs\(\s*true\s*\)|(?i:(?:tls|ssl)[_-]?verify[\x22']?\s*[:=]\s*[\x22']?(?:false|0|no)\b)|",
+        r"(?i:verify[_-]?(?:ssl|tls)[\x22']?\s*[:=]\s*[\x22']?(?:false|0|no)\b)|(?:^|\s)--insecure\b"
+    ))
+});
+
+/// Free text (an argument, a config file held in a ConfigMap) that switches verification off.
+/// Returns the byte offset of the first match.
+pub fn text_disables_tls(text: &str) -> Option<usize> {
+    TLS_OFF_TEXT.find(text).map(|m| m.start())
+}
+
+static HTTP_URL: LazyLock<Regex> = LazyLock::new(|| compile(r"http://[^\s\x22'<>`]+"));
+
+const GATEWAY_HOST_HINTS: &[&str] = &["apertis", "openai", "anthropic", "llm", "gateway", "litellm"];
+const GATEWAY_NAME_HINTS: &[&str] = &["OPENAI", "APERTIS", "ANTHROPIC", "LLM", "GATEWAY", "AI_"];
+
+fn url_host(url: &str) -> &str {
+    let rest = url.trim_start_matches("http://");
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    if authority.starts_with('[') {
+        return authority.split(']').next().map_or(authority, |h| h.trim_start_matches('['));
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.") || host == "::1" || host == "0.0.0.0"
+}
+
+/// An `http://` URL of an LLM gateway: either the host says so, or the setting's name does.
+/// Loopback addresses are left alone (a local proxy or a sidecar).
+pub fn http_gateway_url(name: &str, value: &str) -> bool {
+    let Some(m) = HTTP_URL.find(value) else {
+        return false;
+    };
+    let host = url_host(m.as_str()).to_ascii_lowercase();
+    if is_loopback(&host) {
+        return false;
+    }
+    let n = normalise_name(name);
+    let named = GATEWAY_NAME_HINTS.iter().any(|h| n.contains(h))
+        && ["URL", "BASE", "ENDPOINT", "HOST", "API"].iter().any(|h| n.contains(h));
+    named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPENAI: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+    const ANTHROPIC: &str = "sk-ant-api03-h7Kq2LmN9pR4tV6xZ8bD1fG3jW5yA0cE";
+    const LEGACY: &str = "sk-Zx81KqPL3mN7vB2cT3BlbkFJw4Re9TyU6iO0pAsDfGh";
+
+    #[test]
+    fn finds_real_key_shapes() {
+        for key in [OPENAI, ANTHROPIC, LEGACY, "sk-9fJ2kLm4Qp8Rt6Vw3Xy7Za1Bc5De0Fg"] {
+            assert!(looks_like_api_key(key), "{key}");
+            assert!(looks_like_api_key(&format!("--api-key={key}")), "{key}");
+        }
+    }
+
+    #[test]
+    fn ignores_placeholders() {
+        for text in [
+            "sk-your-api-key",
+            "sk-xxx",
+            "sk-...",
+            "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "sk-your-api-key-here-1234567890",
+            "task-scheduler-deployment-2",
+            "sk-abcdefghijklmnopqrstuvwxyz",
+        ] {
+            assert!(!looks_like_api_key(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for n in ["OPENAI_API_KEY", "apertis-api-key", "GITHUB_TOKEN", "DB_PASSWORD", "aws.secret_key", "apiKey"] {
+            assert!(is_sensitive_name(n), "{n}");
+        }
+        for n in ["LOG_LEVEL", "TOKEN_PATH", "SECRETS_DIR", "API_BASE_URL"] {
+            assert!(!is_sensitive_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn literal_values() {
+        assert!(is_literal_value("hunter2"));
+        for v in ["", "$(DB_PASS)", "${TOKEN}", "<token>", "true", "/var/run/secrets/token"] {
+            assert!(!is_literal_value(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn tls_switches() {
+        assert!(env_disables_tls("NODE_TLS_REJECT_UNAUTHORIZED", "0"));
+        assert!(!env_disables_tls("NODE_TLS_REJECT_UNAUTHORIZED", "1"));
+        assert!(env_disables_tls("REQUESTS_CA_BUNDLE", ""));
+        assert!(env_disables_tls("GATEWAY_TLS_VERIFY", "false"));
+        assert!(env_disables_tls("KAFKA_INSECURE_SKIP_VERIFY", "true"));
+        assert!(!env_disables_tls("LOG_LEVEL", "false"));
+        assert!(text_disables_tls("httpx.Client(verify=False)").is_some());
+        assert!(text_disables_tls("{ rejectUnauthorized: false }").is_some());
+        assert!(text_disables_tls("tls:\n  insecureSkipVerify: true").is_some());
+        assert!(text_disables_tls("--insecure-skip-tls-verify").is_some());
+        assert!(text_disables_tls("verify=True").is_none());
+        assert!(text_disables_tls("--insecure-port=0").is_none());
+    }
+
+    #[test]
+    fn http_gateway_urls() {
+        assert!(http_gateway_url("BASE_URL", "http://api.apertis.ai/v1"));
+        assert!(http_gateway_url("OPENAI_BASE_URL", "http://proxy.internal:8080/v1"));
+        assert!(!http_gateway_url("OPENAI_BASE_URL", "https://api.apertis.ai/v1"));
+        assert!(!http_gateway_url("OPENAI_BASE_URL", "http://localhost:4000/v1"));
+        assert!(!http_gateway_url("REDIS_URL", "http://redis:6379"));
+    }
+}

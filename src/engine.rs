@@ -1,0 +1,121 @@
+//! Evaluation: one Cedar request per entity, against the policy set of its type, in
+//! parallel over one entity store built once per run.
+
+use crate::cedar::{self, Names};
+use crate::model::{Kind, Resource};
+use crate::policy::{RuleSet, BASELINE};
+use cedar_policy::{Authorizer, Decision, Entities, Request};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// A rule that matched an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub resource: usize,
+    pub rule: String,
+}
+
+/// A rule that failed while evaluating an entity: Cedar skips such a forbid, so it is
+/// reported instead of silently passing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub resource: usize,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub hits: Vec<Hit>,
+    pub errors: Vec<EvalError>,
+    /// Entities examined, by type.
+    pub examined: BTreeMap<Kind, usize>,
+}
+
+pub struct Engine<'a> {
+    rules: &'a RuleSet,
+    names: Names,
+    entities: Entities,
+    context: cedar_policy::Context,
+}
+
+impl<'a> Engine<'a> {
+    /// Builds the entity store. `now` is an RFC 3339 timestamp.
+    pub fn new(rules: &'a RuleSet, resources: &[Resource], now: &str) -> Result<Self, String> {
+        let names = Names::new()?;
+        let entities = cedar::store(resources, &names, &rules.schema)?;
+        Ok(Engine {
+            rules,
+            names,
+            context: cedar::context(now)?,
+            entities,
+        })
+    }
+
+    fn evaluate_one(&self, authorizer: &Authorizer, i: usize, r: &Resource) -> (Vec<Hit>, Vec<EvalError>) {
+        let Some(set) = self.rules.sets.get(&r.kind) else {
+            return (Vec::new(), Vec::new());
+        };
+        let Some(uid) = self.names.uid(r.kind, &r.id) else {
+            return (Vec::new(), Vec::new());
+        };
+        let request = match Request::new(self.names.principal.clone(), self.names.action.clone(), uid, self.context.clone(), None) {
+            Ok(req) => req,
+            Err(e) => {
+                return (
+                    Vec::new(),
+                    vec![EvalError {
+                        resource: i,
+                        rule: String::new(),
+                        message: e.to_string(),
+                    }],
+                )
+            }
+        };
+        let response = authorizer.is_authorized(&request, set, &self.entities);
+        let diagnostics = response.diagnostics();
+        let mut hits: Vec<Hit> = if response.decision() == Decision::Deny {
+            diagnostics
+                .reason()
+                .map(|p| p.to_string())
+                .filter(|id| id != BASELINE)
+                .map(|rule| Hit { resource: i, rule })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // the reasons come from a hash set
+        hits.sort_by(|a, b| a.rule.cmp(&b.rule));
+        let mut errors: Vec<EvalError> = diagnostics
+            .errors()
+            .map(|e| {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(pe) = e;
+                EvalError {
+                    resource: i,
+                    rule: pe.policy_id().to_string(),
+                    message: pe.inner().to_string(),
+                }
+            })
+            .collect();
+        errors.sort_by(|a, b| a.rule.cmp(&b.rule));
+        (hits, errors)
+    }
+
+    pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
+        let authorizer = Authorizer::new();
+        let results: Vec<(Vec<Hit>, Vec<EvalError>)> = resources
+            .par_iter()
+            .enumerate()
+            .map(|(i, r)| self.evaluate_one(&authorizer, i, r))
+            .collect();
+        let mut out = Evaluation::default();
+        for r in resources {
+            *out.examined.entry(r.kind).or_default() += 1;
+        }
+        for (h, e) in results {
+            out.hits.extend(h);
+            out.errors.extend(e);
+        }
+        out
+    }
+}

@@ -1,0 +1,36 @@
+//! Library errors. Input problems are not errors of this kind: they are collected as
+//! [`crate::finding::InputError`] so that a run can go on with the other files.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid `--now` value `{0}`: expected an RFC 3339 timestamp such as `2026-11-24T00:00:00Z`")]
+    BadNow(String),
+    #[error("invalid exclude glob `{glob}`: {message}")]
+    BadGlob { glob: String, message: String },
+    #[error("policy error in `{file}`: {message}")]
+    Policy { file: String, message: String },
+    #[error("{}", render_policy_diagnostics(.0))]
+    Policies(Vec<crate::policy::PolicyDiagnostic>),
+    #[error("the Cedar schema does not parse: {0}")]
+    Schema(String),
+    #[error("cannot render the {format} report: {message}")]
+    Render { format: String, message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn render_policy_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
+    let mut s = format!("{} policy error{}:", d.len(), if d.len() == 1 { "" } else { "s" });
+    for x in d {
+        s.push_str(&format!("\n  {x}"));
+    }
+    s
+}

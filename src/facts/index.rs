@@ -1,0 +1,148 @@
+//! Cross-document indexes, built in one pass over the documents.
+
+use super::selector;
+use crate::detect;
+use crate::loader::{Document, Object};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// An egress-restricting NetworkPolicy, reduced to what the facts need.
+#[derive(Debug)]
+pub struct EgressPolicy {
+    pub name: String,
+    pub selector: LabelSelector,
+    /// Some rule lets every destination through on every port.
+    pub allows_all: bool,
+}
+
+/// How bindings use a ClusterRole.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RoleUse {
+    pub cluster_binding: bool,
+    pub namespace_binding: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Namespace -> its egress policies.
+    pub egress: HashMap<String, Vec<EgressPolicy>>,
+    /// (namespace, service account) named as a subject by some binding.
+    pub bound_service_accounts: HashSet<(String, String)>,
+    /// (namespace, service account) -> `automountServiceAccountToken` of the account.
+    pub service_account_automount: HashMap<(String, String), bool>,
+    /// ClusterRole name -> how it is bound.
+    pub cluster_role_use: HashMap<String, RoleUse>,
+    /// (namespace, secret) known to hold an API key: named by an inventory's storage, or a
+    /// committed Secret with a key-like entry.
+    pub key_secrets: HashSet<(String, String)>,
+    /// Inventory key name -> environments it is declared in.
+    pub key_environments: BTreeMap<String, BTreeSet<String>>,
+    /// Storage reference -> environments of the keys stored there.
+    pub storage_environments: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn allows_all(np: &NetworkPolicy) -> bool {
+    let Some(rules) = np.spec.as_ref().and_then(|s| s.egress.as_ref()) else {
+        return false;
+    };
+    rules.iter().any(|r| {
+        let any_port = r.ports.as_ref().is_none_or(Vec::is_empty);
+        let any_peer = match &r.to {
+            None => true,
+            Some(peers) if peers.is_empty() => true,
+            Some(peers) => peers.iter().any(|p| {
+                p.ip_block.as_ref().is_some_and(|b| {
+                    (b.cidr == "0.0.0.0/0" || b.cidr == "::/0") && b.except.as_ref().is_none_or(Vec::is_empty)
+                })
+            }),
+        };
+        any_port && any_peer
+    })
+}
+
+fn restricts_egress(np: &NetworkPolicy) -> bool {
+    let Some(spec) = &np.spec else { return false };
+    match &spec.policy_types {
+        Some(types) => types.iter().any(|t| t == "Egress"),
+        None => spec.egress.is_some(),
+    }
+}
+
+impl Index {
+    pub fn build(docs: &[Document]) -> Index {
+        let mut ix = Index::default();
+        for d in docs {
+            let ns = d.effective_namespace();
+            match &d.object {
+                Object::NetworkPolicy(np) if restricts_egress(np) => {
+                    let selector = np.spec.as_ref().map(|s| s.pod_selector.clone()).unwrap_or_default();
+                    ix.egress.entry(ns).or_default().push(EgressPolicy {
+                        name: d.name.clone(),
+                        selector: selector.unwrap_or_default(),
+                        allows_all: allows_all(np),
+                    });
+                }
+                Object::ServiceAccount(sa) => {
+                    if let Some(a) = sa.automount_service_account_token {
+                        ix.service_account_automount.insert((ns, d.name.clone()), a);
+                    }
+                }
+                Object::RoleBinding(b) => {
+                    ix.bind_subjects(b.subjects.as_deref().unwrap_or_default(), &ns);
+                    if b.role_ref.kind == "ClusterRole" {
+                        ix.cluster_role_use.entry(b.role_ref.name.clone()).or_default().namespace_binding = true;
+                    }
+                }
+                Object::ClusterRoleBinding(b) => {
+                    ix.bind_subjects(b.subjects.as_deref().unwrap_or_default(), &ns);
+                    ix.cluster_role_use.entry(b.role_ref.name.clone()).or_default().cluster_binding = true;
+                }
+                Object::Secret(s) => {
+                    let data = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()));
+                    let string_data = s.string_data.iter().flatten().map(|(k, v)| (k, v.clone()));
+                    if data.chain(string_data).any(|(k, v)| detect::is_key_name(k) || detect::looks_like_api_key(&v)) {
+                        ix.key_secrets.insert((ns, d.name.clone()));
+                    }
+                }
+                Object::Inventory(inv) => {
+                    for k in &inv.keys {
+                        ix.key_environments.entry(k.name.clone()).or_default().insert(k.environment.clone());
+                        let Some(storage) = &k.storage else { continue };
+                        let Some(r) = &storage.reference else { continue };
+                        ix.storage_environments
+                            .entry(format!("{}:{r}", storage.kind))
+                            .or_default()
+                            .insert(k.environment.clone());
+                        if storage.kind == "kubernetes-secret" || storage.kind == "external-secrets" {
+                            let (sns, name) = r.split_once('/').unwrap_or(("default", r));
+                            ix.key_secrets.insert((sns.to_string(), name.to_string()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        ix
+    }
+
+    fn bind_subjects(&mut self, subjects: &[k8s_openapi::api::rbac::v1::Subject], binding_ns: &str) {
+        for s in subjects.iter().filter(|s| s.kind == "ServiceAccount") {
+            let ns = s.namespace.clone().unwrap_or_else(|| binding_ns.to_string());
+            self.bound_service_accounts.insert((ns, s.name.clone()));
+        }
+    }
+
+    /// Egress policies of `namespace` that select a pod with `labels`.
+    pub fn egress_for<'a>(&'a self, namespace: &str, labels: &'a BTreeMap<String, String>) -> impl Iterator<Item = &'a EgressPolicy> + 'a {
+        self.egress
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .filter(move |p| selector::matches(&p.selector, labels))
+    }
+
+    pub fn is_key_secret(&self, namespace: &str, name: &str) -> bool {
+        detect::is_key_name(name) || self.key_secrets.contains(&(namespace.to_string(), name.to_string()))
+    }
+}

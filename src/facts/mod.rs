@@ -1,0 +1,122 @@
+//! Facts: what Rust computes before Cedar judges. Cedar has no loops over sets and no
+//! joins, so selector matching, inheritance, key detection and date arithmetic happen
+//! here, once per run, over indexes built in one pass (no resource is compared with
+//! every other one).
+
+mod index;
+mod keys;
+mod objects;
+mod rbac;
+mod retention;
+mod selector;
+mod workload;
+
+pub use index::Index;
+
+use crate::loader::{Document, Object};
+use crate::model::{Kind, Location, Resource};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Everything the engine evaluates, in a deterministic order.
+pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
+    let index = Index::build(docs);
+    let mut out: Vec<Resource> = docs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let mut v = Vec::new();
+            resources_of(d, &index, now, &mut v);
+            v
+        })
+        .collect();
+    out.extend(namespaces(docs));
+    out
+}
+
+fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {
+    match &doc.object {
+        Object::Inventory(inv) => keys::inventory(doc, inv, index, now, out),
+        Object::Retention(r) => retention::policy(doc, r, out),
+        Object::Ingress(ing) => {
+            let id = objects::ingress(doc, ing, out);
+            objects::annotations(doc, Kind::Ingress, &id, out);
+        }
+        Object::Role(r) => {
+            let id = rbac::role(doc, r.rules.as_deref().unwrap_or_default(), false, index, out);
+            objects::annotations(doc, Kind::Role, &id, out);
+        }
+        Object::ClusterRole(r) => {
+            let id = rbac::role(doc, r.rules.as_deref().unwrap_or_default(), true, index, out);
+            objects::annotations(doc, Kind::Role, &id, out);
+        }
+        _ => {
+            if let Some(id) = workload::workload(doc, index, out) {
+                objects::annotations(doc, Kind::Workload, &id, out);
+            } else {
+                let id = objects::object(doc, out);
+                objects::annotations(doc, Kind::Object, &id, out);
+            }
+        }
+    }
+}
+
+/// One entity per namespace that any object lives in, placed at the first mention.
+fn namespaces(docs: &[Document]) -> Vec<Resource> {
+    let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+    for d in docs {
+        if matches!(d.object, Object::Inventory(_) | Object::Retention(_)) {
+            continue;
+        }
+        let (ns, path) = if d.kind == "Namespace" {
+            (d.name.clone(), crate::path::keys(&d.base, "metadata.name"))
+        } else if cluster_scoped(&d.kind) {
+            continue;
+        } else {
+            (d.effective_namespace(), crate::path::keys(&d.base, "metadata.namespace"))
+        };
+        seen.entry(ns).or_insert(Location {
+            file: d.file,
+            doc: d.doc,
+            path,
+        });
+    }
+    seen.into_iter()
+        .map(|(ns, loc)| {
+            Resource::new(Kind::Namespace, loc, format!("Namespace {ns}"))
+                .with_id(ns.clone())
+                .str("name", ns)
+        })
+        .collect()
+}
+
+/// Kinds without a namespace (the common ones; anything else is taken as namespaced).
+pub fn cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "Node"
+            | "CustomResourceDefinition"
+            | "PriorityClass"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "APIService"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "PodSecurityPolicy"
+            | "ClusterIssuer"
+            | "ClusterSecretStore"
+            | "ApiKeyInventory"
+            | "RetentionPolicy"
+    )
+}
+
+/// Days from `then` (a `YYYY-MM-DD` date) to `now`, or `None` if it does not parse.
+pub fn days_since(then: &str, now: DateTime<Utc>) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(then.get(..10)?, "%Y-%m-%d").ok()?;
+    Some((now.date_naive() - date).num_days())
+}

@@ -1,0 +1,362 @@
+//! Workloads, their containers and environment variables. The pod template is found in
+//! every workload kind (and in unknown kinds that have `spec.template.spec.containers`,
+//! such as OpenShift's DeploymentConfig); the container's effective securityContext is
+//! computed from container and pod levels the way the kubelet does.
+
+use super::index::Index;
+use crate::detect;
+use crate::loader::{Document, Object};
+use crate::model::{Kind, Location, Resource};
+use crate::path;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+struct Template<'a> {
+    spec: Cow<'a, PodSpec>,
+    /// Path of the PodSpec in the document.
+    path: String,
+    labels: BTreeMap<String, String>,
+}
+
+fn labels_of(meta: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>) -> BTreeMap<String, String> {
+    meta.and_then(|m| m.labels.clone()).unwrap_or_default()
+}
+
+fn template<'a>(doc: &'a Document) -> Option<Template<'a>> {
+    macro_rules! tpl {
+        ($spec:expr, $p:literal) => {{
+            let t = $spec.as_ref()?.template.as_ref();
+            let t = t?;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, $p),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }};
+    }
+    Some(match &doc.object {
+        Object::Pod(p) => Template {
+            spec: Cow::Borrowed(p.spec.as_ref()?),
+            path: path::keys(&doc.base, "spec"),
+            labels: labels_of(Some(&p.metadata)),
+        },
+        Object::Deployment(d) => {
+            let t = &d.spec.template;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, "spec.template.spec"),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }
+        Object::StatefulSet(d) => {
+            let t = &d.spec.template;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, "spec.template.spec"),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }
+        Object::DaemonSet(d) => {
+            let t = &d.spec.template;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, "spec.template.spec"),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }
+        Object::Job(d) => {
+            let t = &d.spec.as_ref()?.template;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, "spec.template.spec"),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }
+        Object::ReplicaSet(d) => tpl!(Some(&d.spec), "spec.template.spec"),
+        Object::ReplicationController(d) => tpl!(d.spec, "spec.template.spec"),
+        Object::CronJob(c) => {
+            let t = &c.spec.job_template.spec.as_ref()?.template;
+            Template {
+                spec: Cow::Borrowed(t.spec.as_ref()?),
+                path: path::keys(&doc.base, "spec.jobTemplate.spec.template.spec"),
+                labels: labels_of(t.metadata.as_ref()),
+            }
+        }
+        Object::Dynamic => {
+            // an unknown kind with a pod template is a workload too
+            let spec = doc.value.pointer("/spec/template/spec")?;
+            spec.get("containers")?.as_array()?;
+            let spec: PodSpec = serde_json::from_value(spec.clone()).ok()?;
+            let labels = doc
+                .value
+                .pointer("/spec/template/metadata/labels")
+                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .unwrap_or_default();
+            Template {
+                spec: Cow::Owned(spec),
+                path: path::keys(&doc.base, "spec.template.spec"),
+                labels,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Label keys and values that mark a workload as serving browsers or apps directly.
+const FRONTEND_KEYS: &[&str] = &["tier", "component", "app.kubernetes.io/component", "role", "layer", "type"];
+const FRONTEND_VALUES: &[&str] = &["frontend", "front-end", "client", "client-facing", "web", "ui", "webapp", "browser", "spa"];
+
+fn is_frontend(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>) -> Option<String> {
+    labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .find(|(k, v)| {
+            let v = v.to_ascii_lowercase();
+            (FRONTEND_KEYS.contains(k) && FRONTEND_VALUES.contains(&v.as_str()))
+                || (*k == "compliance/client-facing" && v == "true")
+        })
+        .map(|(k, _)| k.to_string())
+}
+
+/// Emits the workload, its containers and their env vars, args and commands.
+/// Returns the workload's entity id, or `None` if the document has no pod template.
+pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Option<String> {
+    let t = template(doc)?;
+    let spec = t.spec.as_ref();
+    let ns = doc.effective_namespace();
+    let display = doc.display();
+    let wl_loc = Location {
+        file: doc.file,
+        doc: doc.doc,
+        path: doc.base.clone(),
+    };
+    let sa = spec
+        .service_account_name
+        .clone()
+        .or_else(|| spec.service_account.clone())
+        .unwrap_or_else(|| "default".to_string());
+    let sa_key = (ns.clone(), sa.clone());
+    let automount = spec
+        .automount_service_account_token
+        .or_else(|| index.service_account_automount.get(&sa_key).copied())
+        .unwrap_or(true);
+    let sa_bound = index.bound_service_accounts.contains(&sa_key);
+    let object_labels = doc.labels();
+    let frontend_label = is_frontend(&object_labels, &t.labels);
+
+    let egress: Vec<_> = index.egress_for(&ns, &t.labels).collect();
+    let egress_state = if egress.is_empty() {
+        "unrestricted"
+    } else if egress.iter().any(|p| p.allows_all) {
+        "allow-all"
+    } else {
+        "restricted"
+    };
+
+    let wl_id = Resource::new(Kind::Workload, wl_loc.clone(), display.clone()).id;
+    let mut children = Vec::new();
+    let mut holds_key = false;
+    let containers = spec.containers.iter().enumerate().map(|(i, c)| (c, false, path::index(&path::key(&t.path, "containers"), i)));
+    let inits = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| (c, true, path::index(&path::key(&t.path, "initContainers"), i)));
+    for (c, init, cpath) in containers.chain(inits) {
+        holds_key |= container(doc, spec, c, init, &cpath, &t.path, &wl_id, &ns, index, &display, &mut children);
+    }
+    // a secret volume of a key secret hands the key to the pod as a file
+    holds_key |= spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| v.secret.as_ref()?.secret_name.as_deref())
+        .any(|s| index.is_key_secret(&ns, s));
+
+    let mut wl = Resource::new(Kind::Workload, wl_loc, display)
+        .parent(Kind::Namespace, &ns)
+        .str("kind", doc.kind.clone())
+        .str("name", doc.name.clone())
+        .str("namespace", ns.clone())
+        .str("serviceAccount", sa)
+        .bool("automountToken", automount)
+        .bool("serviceAccountBound", sa_bound)
+        .bool("frontend", frontend_label.is_some())
+        .bool("holdsApiKey", holds_key)
+        .str("egress", egress_state)
+        .set("egressPolicies", egress.iter().map(|p| p.name.clone()))
+        .bool("hostNetwork", spec.host_network == Some(true))
+        .field("automountToken", path::key(&t.path, "automountServiceAccountToken"))
+        .field("egress", path::keys(&doc.base, "metadata.name"))
+        .tags(object_labels);
+    if let Some(label) = frontend_label {
+        wl = wl.field("frontend", path::key(&path::keys(&doc.base, "metadata.labels"), &label));
+    }
+    out.push(wl);
+    out.append(&mut children);
+    Some(wl_id)
+}
+
+struct Effective {
+    privileged: bool,
+    run_as_root: bool,
+    run_as_root_field: String,
+    escalation: bool,
+    read_only_root: bool,
+}
+
+fn effective(spec: &PodSpec, c: &Container, cpath: &str, spec_path: &str) -> Effective {
+    let csc = c.security_context.as_ref();
+    let psc = spec.security_context.as_ref();
+    let c_user = csc.and_then(|s| s.run_as_user);
+    let p_user = psc.and_then(|s| s.run_as_user);
+    let c_non_root = csc.and_then(|s| s.run_as_non_root);
+    let p_non_root = psc.and_then(|s| s.run_as_non_root);
+    let user = c_user.or(p_user);
+    let non_root = c_non_root.or(p_non_root);
+    let run_as_root = user == Some(0) || !(non_root == Some(true) || user.is_some_and(|u| u > 0));
+    let c_sc = path::key(cpath, "securityContext");
+    let p_sc = path::key(spec_path, "securityContext");
+    let run_as_root_field = if c_user == Some(0) {
+        path::key(&c_sc, "runAsUser")
+    } else if c_user.is_none() && p_user == Some(0) {
+        path::key(&p_sc, "runAsUser")
+    } else if c_non_root.is_some() {
+        path::key(&c_sc, "runAsNonRoot")
+    } else if p_non_root.is_some() {
+        path::key(&p_sc, "runAsNonRoot")
+    } else {
+        path::key(&c_sc, "runAsNonRoot")
+    };
+    let privileged = csc.and_then(|s| s.privileged) == Some(true);
+    Effective {
+        privileged,
+        run_as_root,
+        run_as_root_field,
+        // the kubelet allows escalation unless it is switched off; privileged implies it
+        escalation: privileged || csc.and_then(|s| s.allow_privilege_escalation) != Some(false),
+        read_only_root: csc.and_then(|s| s.read_only_root_filesystem) == Some(true),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn container(
+    doc: &Document,
+    spec: &PodSpec,
+    c: &Container,
+    init: bool,
+    cpath: &str,
+    spec_path: &str,
+    wl_id: &str,
+    ns: &str,
+    index: &Index,
+    display: &str,
+    out: &mut Vec<Resource>,
+) -> bool {
+    let e = effective(spec, c, cpath, spec_path);
+    let loc = |p: String| Location {
+        file: doc.file,
+        doc: doc.doc,
+        path: p,
+    };
+    let c_sc = path::key(cpath, "securityContext");
+    let cont = Resource::new(Kind::Container, loc(cpath.to_string()), display.to_string())
+        .parent(Kind::Workload, wl_id)
+        .str("name", c.name.clone())
+        .str("image", c.image.clone().unwrap_or_default())
+        .bool("init", init)
+        .bool("privileged", e.privileged)
+        .bool("runAsRoot", e.run_as_root)
+        .bool("allowPrivilegeEscalation", e.escalation)
+        .bool("readOnlyRootFilesystem", e.read_only_root)
+        .field("privileged", path::key(&c_sc, "privileged"))
+        .field("runAsRoot", e.run_as_root_field)
+        .field("allowPrivilegeEscalation", path::key(&c_sc, "allowPrivilegeEscalation"))
+        .field("readOnlyRootFilesystem", path::key(&c_sc, "readOnlyRootFilesystem"));
+    let cont_id = cont.id.clone();
+    out.push(cont);
+
+    let mut holds_key = false;
+    for (j, env) in c.env.iter().flatten().enumerate() {
+        let epath = path::index(&path::key(cpath, "env"), j);
+        let value = env.value.as_deref().unwrap_or("");
+        let secret_ref = env.value_from.as_ref().and_then(|f| f.secret_key_ref.as_ref());
+        let literal = detect::is_literal_value(value);
+        let key = detect::looks_like_api_key(value);
+        let sensitive = detect::is_sensitive_name(&env.name);
+        let masked = if key {
+            detect::masked_key(value)
+        } else if sensitive && literal {
+            crate::mask::mask(value)
+        } else {
+            String::new()
+        };
+        holds_key |= key
+            || (detect::is_key_name(&env.name) && (literal || secret_ref.is_some()))
+            || secret_ref.is_some_and(|r| detect::is_key_name(&r.key) || index.is_key_secret(ns, &r.name));
+        out.push(
+            Resource::new(Kind::EnvVar, loc(epath.clone()), display.to_string())
+                .parent(Kind::Container, &cont_id)
+                .str("name", env.name.clone())
+                .bool("hasLiteral", literal)
+                .bool("looksLikeApiKey", key)
+                .bool("sensitiveName", sensitive)
+                .bool("fromSecret", secret_ref.is_some())
+                .bool("disablesTlsVerify", env.value.is_some() && detect::env_disables_tls(&env.name, value))
+                .bool("httpGatewayUrl", detect::http_gateway_url(&env.name, value))
+                .str("masked", masked)
+                .field("value", path::key(&epath, "value"))
+                .field("name", path::key(&epath, "name")),
+        );
+    }
+    holds_key |= c
+        .env_from
+        .iter()
+        .flatten()
+        .filter_map(|f| f.secret_ref.as_ref())
+        .any(|r| index.is_key_secret(ns, &r.name));
+
+    for (source, items) in [("command", &c.command), ("arg", &c.args)] {
+        let field = if source == "arg" { "args" } else { "command" };
+        for (k, text) in items.iter().flatten().enumerate() {
+            let vpath = path::index(&path::key(cpath, field), k);
+            let key = detect::looks_like_api_key(text);
+            holds_key |= key;
+            out.push(value_entity(loc(vpath), display, Kind::Container, &cont_id, source, "", text, key));
+        }
+    }
+    holds_key
+}
+
+/// A literal that may carry a secret or an insecure setting: an argument, a command word,
+/// an annotation, a ConfigMap or Secret entry.
+#[allow(clippy::too_many_arguments)]
+pub fn value_entity(loc: Location, display: &str, parent: Kind, parent_id: &str, source: &str, key_name: &str, text: &str, looks_like_key: bool) -> Resource {
+    let sensitive = !key_name.is_empty() && detect::is_sensitive_name(key_name);
+    let literal = detect::is_literal_value(text);
+    let masked = if looks_like_key {
+        detect::masked_key(text)
+    } else if sensitive && literal {
+        crate::mask::mask(text)
+    } else {
+        String::new()
+    };
+    let tls_off = if key_name.is_empty() {
+        detect::text_disables_tls(text).is_some()
+    } else {
+        detect::env_disables_tls(key_name, text) || detect::text_disables_tls(text).is_some()
+    };
+    Resource::new(Kind::Value, loc, display.to_string())
+        .parent(parent, parent_id)
+        .str("source", source)
+        .str("key", key_name)
+        .bool("hasValue", literal)
+        .bool("looksLikeApiKey", looks_like_key)
+        .bool("sensitiveName", sensitive)
+        .bool("disablesTlsVerify", tls_off)
+        .bool("httpGatewayUrl", detect::http_gateway_url(key_name, text))
+        .str("masked", masked)
+}

@@ -1,0 +1,27 @@
+//! `compliance`: checks Kubernetes manifests, API-key inventories and retention settings
+//! against Cedar policies derived from an LLM gateway's security guide.
+//!
+//! Pipeline, one module per stage: [`discover`] -> [`loader`] (with [`position`] for exact
+//! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
+//! [`check`] runs them in order.
+
+pub mod cedar;
+pub mod check;
+pub mod checklist;
+pub mod detect;
+pub mod discover;
+pub mod engine;
+pub mod error;
+pub mod facts;
+pub mod finding;
+pub mod kinds;
+pub mod loader;
+pub mod mask;
+pub mod model;
+pub mod path;
+pub mod policy;
+pub mod position;
+pub mod report;
+pub mod source;
+
+pub use error::{Error, Result};

@@ -1,0 +1,290 @@
+//! The rule set: Cedar policies with their annotations, built-in ones embedded in the
+//! binary, validated strictly against the schema, re-keyed by `@id`, and partitioned by
+//! the entity type they apply to (every policy in a set is evaluated on every request,
+//! so a Container is never judged by ApiKey rules).
+
+use crate::finding::Severity;
+use crate::model::Kind;
+use crate::source::pos_at;
+use cedar_policy::{Effect, Policy, PolicyId, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
+use miette::Diagnostic;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Built-in policy files, in load order.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("policies/baseline.cedar", include_str!("../policies/baseline.cedar")),
+    ("policies/secrets.cedar", include_str!("../policies/secrets.cedar")),
+    ("policies/keys.cedar", include_str!("../policies/keys.cedar")),
+    ("policies/rotation.cedar", include_str!("../policies/rotation.cedar")),
+    ("policies/workloads.cedar", include_str!("../policies/workloads.cedar")),
+    ("policies/rbac.cedar", include_str!("../policies/rbac.cedar")),
+    ("policies/tls-network.cedar", include_str!("../policies/tls-network.cedar")),
+    ("policies/retention.cedar", include_str!("../policies/retention.cedar")),
+];
+
+pub const BASELINE: &str = "baseline";
+
+/// A rule: one forbid policy and its metadata.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: String,
+    pub checklist: Vec<String>,
+    pub remediation: String,
+    /// Finding message with `{attribute}` placeholders.
+    pub message: Option<String>,
+    /// The fact whose field a finding points at.
+    pub field: Option<String>,
+    /// `resource is T` in the scope; `None` applies to every type.
+    pub applies_to: Option<Kind>,
+    /// `built-in` or the policy file's path.
+    pub source: String,
+    pub file: String,
+    pub line: u32,
+    pub text: String,
+}
+
+/// A policy problem at a place in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDiagnostic {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+pub struct RuleSet {
+    pub rules: BTreeMap<String, Rule>,
+    pub sets: HashMap<Kind, PolicySet>,
+    pub schema: Schema,
+}
+
+struct Source {
+    name: String,
+    text: String,
+    builtin: bool,
+}
+
+fn diag_at(file: &str, text: &str, offset: usize, message: String) -> PolicyDiagnostic {
+    let p = pos_at(text, offset);
+    PolicyDiagnostic {
+        file: file.to_string(),
+        line: p.line,
+        column: p.column,
+        message,
+    }
+}
+
+fn diagnostic_of(file: &str, text: &str, d: &dyn Diagnostic) -> PolicyDiagnostic {
+    let offset = d.labels().and_then(|mut l| l.next()).map_or(0, |l| l.offset());
+    let mut message = d.to_string();
+    if let Some(help) = d.help() {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    diag_at(file, text, offset, message)
+}
+
+/// Reads the `.cedar` files of a folder, sorted by name.
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyDiagnostic> {
+    let io = |e: std::io::Error| PolicyDiagnostic {
+        file: dir.display().to_string(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the policy folder: {e}"),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| PolicyDiagnostic {
+                file: p.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+            })?;
+            Ok((p.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// Loads the built-in rules plus `extra` policy files (name, text). A custom rule whose
+/// `@id` is a built-in's replaces it.
+pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>> {
+    let schema = crate::cedar::schema().map_err(|m| {
+        vec![PolicyDiagnostic {
+            file: "schemas/compliance.cedarschema".into(),
+            line: 0,
+            column: 0,
+            message: m,
+        }]
+    })?;
+    let sources: Vec<Source> = BUILTIN
+        .iter()
+        .map(|(n, t)| Source {
+            name: (*n).to_string(),
+            text: (*t).to_string(),
+            builtin: true,
+        })
+        .chain(extra.iter().map(|(n, t)| Source {
+            name: n.clone(),
+            text: t.clone(),
+            builtin: false,
+        }))
+        .collect();
+
+    let mut diags = Vec::new();
+    let mut policies: BTreeMap<String, (Policy, usize)> = BTreeMap::new();
+    let mut rules: BTreeMap<String, Rule> = BTreeMap::new();
+    for (si, src) in sources.iter().enumerate() {
+        let set = match PolicySet::from_str(&src.text) {
+            Ok(s) => s,
+            Err(e) => {
+                diags.push(diagnostic_of(&src.name, &src.text, &e));
+                continue;
+            }
+        };
+        if set.templates().next().is_some() {
+            diags.push(diag_at(&src.name, &src.text, 0, "policy templates (with `?principal` / `?resource` slots) are not supported".into()));
+        }
+        let mut in_file: Vec<&Policy> = set.policies().collect();
+        // `from_str` names policies policy0, policy1, ... in file order
+        in_file.sort_by_key(|p| p.id().to_string().trim_start_matches("policy").parse::<usize>().unwrap_or(usize::MAX));
+        let mut search_from = 0;
+        for p in in_file {
+            let offset = p
+                .annotation("id")
+                .and_then(|id| src.text[search_from..].find(&format!("\"{id}\"")))
+                .map_or(search_from, |i| search_from + i);
+            search_from = offset;
+            let at = |m: String| diag_at(&src.name, &src.text, offset, m);
+            let Some(id) = p.annotation("id").map(str::to_string) else {
+                diags.push(at("policy has no `@id(\"...\")` annotation: every rule needs a stable id".into()));
+                continue;
+            };
+            if let Some((_, prev)) = policies.get(&id) {
+                let prev = &sources[*prev];
+                // a custom file may replace a built-in rule; anything else is a clash
+                if !(prev.builtin && !src.builtin) {
+                    diags.push(at(format!("duplicate rule id `{id}` (also in `{}`)", prev.name)));
+                    continue;
+                }
+            }
+            if p.effect() == Effect::Forbid {
+                match rule_of(p, &id, src, offset) {
+                    Ok(r) => {
+                        rules.insert(id.clone(), r);
+                    }
+                    Err(m) => {
+                        diags.push(at(m));
+                        continue;
+                    }
+                }
+            } else {
+                rules.remove(&id);
+            }
+            policies.insert(id.clone(), (p.new_id(PolicyId::new(&id)), si));
+        }
+    }
+    if !policies.contains_key(BASELINE) {
+        diags.push(PolicyDiagnostic {
+            file: "policies/baseline.cedar".into(),
+            line: 1,
+            column: 1,
+            message: "the baseline `permit` (`@id(\"baseline\")`) is missing".into(),
+        });
+    }
+
+    let mut all = PolicySet::new();
+    for (p, _) in policies.values() {
+        if let Err(e) = all.add(p.clone()) {
+            diags.push(PolicyDiagnostic {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            });
+        }
+    }
+    let result = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
+    for e in result.validation_errors() {
+        let id = e.policy_id().to_string();
+        let (file, text) = policies.get(&id).map_or(("", ""), |(_, si)| (sources[*si].name.as_str(), sources[*si].text.as_str()));
+        diags.push(diagnostic_of(file, text, e));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    let mut sets: HashMap<Kind, PolicySet> = HashMap::new();
+    for kind in Kind::ALL {
+        let mut set = PolicySet::new();
+        for (id, (p, _)) in &policies {
+            let applies = id == BASELINE || rules.get(id).is_none_or(|r| r.applies_to.is_none_or(|k| k == kind));
+            if applies {
+                set.add(p.clone()).map_err(|e| {
+                    vec![PolicyDiagnostic {
+                        file: String::new(),
+                        line: 0,
+                        column: 0,
+                        message: e.to_string(),
+                    }]
+                })?;
+            }
+        }
+        sets.insert(kind, set);
+    }
+    Ok(RuleSet { rules, sets, schema })
+}
+
+fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, String> {
+    let need = |k: &str| {
+        p.annotation(k)
+            .map(str::to_string)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| format!("rule `{id}` has no `@{k}(\"...\")` annotation"))
+    };
+    let severity_text = need("severity")?;
+    let severity = Severity::parse(&severity_text)
+        .ok_or_else(|| format!("rule `{id}` has `@severity(\"{severity_text}\")`: expected one of critical, high, medium, low, info"))?;
+    let applies_to = match p.resource_constraint() {
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => Kind::from_name(&t.to_string()),
+        _ => None,
+    };
+    let line = pos_at(&src.text, offset).line;
+    Ok(Rule {
+        id: id.to_string(),
+        title: need("title")?,
+        severity,
+        category: p.annotation("category").unwrap_or("custom").to_string(),
+        checklist: p
+            .annotation("checklist")
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        remediation: need("remediation")?,
+        message: p.annotation("message").map(str::to_string),
+        field: p.annotation("field").map(str::to_string),
+        applies_to,
+        source: if src.builtin { "built-in".into() } else { src.name.clone() },
+        file: src.name.clone(),
+        line,
+        text: p.to_string(),
+    })
+}

@@ -1,0 +1,200 @@
+//! The position-keeping pass. serde_yaml gives values without positions, so for files that
+//! have something to report we read the YAML events once more (yaml-rust2 keeps marks) and
+//! map every field path of every document to the line and column where it is written.
+//! A mapping entry is placed at its key, a sequence item at its first character.
+
+use crate::path;
+use crate::source::Pos;
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// Field path -> position, for one document.
+pub type DocPositions = HashMap<String, Pos>;
+
+enum Frame {
+    Map { path: String, pending: Option<String> },
+    Seq { path: String, next: usize },
+    /// A complex (non-scalar) mapping key: nothing inside is addressable.
+    Opaque { depth: usize },
+}
+
+fn pos(mark: &Marker) -> Pos {
+    Pos {
+        line: mark.line() as u32,
+        column: mark.col() as u32 + 1,
+    }
+}
+
+struct Walker {
+    docs: Vec<DocPositions>,
+    current: DocPositions,
+    stack: Vec<Frame>,
+}
+
+impl Walker {
+    /// Where the node that starts now lives, or `None` inside an opaque key.
+    fn node_path(&mut self, scalar_key: Option<&str>, mark: &Marker) -> Option<String> {
+        match self.stack.last_mut() {
+            None => {
+                self.current.entry(String::new()).or_insert(pos(mark));
+                Some(String::new())
+            }
+            Some(Frame::Opaque { .. }) => None,
+            Some(Frame::Seq { path: p, next }) => {
+                let child = path::index(p, *next);
+                *next += 1;
+                self.current.entry(child.clone()).or_insert(pos(mark));
+                Some(child)
+            }
+            Some(Frame::Map { path: p, pending }) => match pending.take() {
+                Some(child) => Some(child),
+                None => {
+                    // this node is a key
+                    match scalar_key {
+                        Some(k) => {
+                            let child = path::key(p, k);
+                            self.current.entry(child.clone()).or_insert(pos(mark));
+                            *pending = Some(child);
+                        }
+                        None => *pending = Some(format!("{p}.?")),
+                    }
+                    None
+                }
+            },
+        }
+    }
+
+    fn is_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { pending: None, .. }))
+    }
+
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::DocumentStart => {
+                self.current = DocPositions::new();
+                self.stack.clear();
+            }
+            Event::DocumentEnd => {
+                self.docs.push(std::mem::take(&mut self.current));
+            }
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Opaque { .. }) = self.stack.last() {
+                    return;
+                }
+                self.node_path(Some(&value), &mark);
+            }
+            Event::Alias(_) => {
+                self.node_path(Some("*alias"), &mark);
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(ev, Event::MappingStart(..));
+                if let Some(Frame::Opaque { depth }) = self.stack.last_mut() {
+                    *depth += 1;
+                    return;
+                }
+                if self.is_key_position() {
+                    self.node_path(None, &mark);
+                    self.stack.push(Frame::Opaque { depth: 1 });
+                    return;
+                }
+                if let Some(p) = self.node_path(None, &mark) {
+                    self.stack.push(if is_map {
+                        Frame::Map { path: p, pending: None }
+                    } else {
+                        Frame::Seq { path: p, next: 0 }
+                    });
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => match self.stack.last_mut() {
+                Some(Frame::Opaque { depth }) if *depth > 1 => *depth -= 1,
+                _ => {
+                    self.stack.pop();
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Positions of every field of every document in `text`. A syntax error ends the walk: the
+/// documents before it are still returned.
+pub fn index_documents(text: &str) -> Vec<DocPositions> {
+    let mut walker = Walker {
+        docs: Vec::new(),
+        current: DocPositions::new(),
+        stack: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) | Err(_) => break,
+            Ok((ev, mark)) => walker.on_event(ev, mark),
+        }
+    }
+    walker.docs
+}
+
+/// The position of `path`, or of its nearest ancestor that is written in the document
+/// (a rule about a missing field points at the object that should hold it).
+pub fn lookup(doc: &DocPositions, mut path: &str) -> Pos {
+    loop {
+        if let Some(p) = doc.get(path) {
+            return *p;
+        }
+        match path::parent(path) {
+            Some(up) => path = up,
+            None => return Pos::START,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: x
+  labels:
+    app.kubernetes.io/name: web
+spec:
+  containers:
+    - name: app
+      env:
+        - name: A
+          value: \"1\"
+        - {name: B, value: two}
+---
+kind: ConfigMap
+data: {k: v}
+";
+
+    #[test]
+    fn maps_paths_to_key_positions() {
+        let docs = index_documents(DOC);
+        assert_eq!(docs.len(), 2);
+        let d = &docs[0];
+        assert_eq!(d["kind"], Pos { line: 2, column: 1 });
+        assert_eq!(d["metadata.labels[\"app.kubernetes.io/name\"]"], Pos { line: 6, column: 5 });
+        assert_eq!(d["spec.containers[0]"], Pos { line: 9, column: 7 });
+        assert_eq!(d["spec.containers[0].env[0].value"], Pos { line: 12, column: 11 });
+        assert_eq!(d["spec.containers[0].env[1].value"], Pos { line: 13, column: 20 });
+        assert_eq!(docs[1]["data.k"], Pos { line: 16, column: 8 });
+    }
+
+    #[test]
+    fn missing_fields_fall_back_to_the_nearest_ancestor() {
+        let docs = index_documents(DOC);
+        let p = lookup(&docs[0], "spec.containers[0].securityContext.privileged");
+        assert_eq!(p, Pos { line: 9, column: 7 });
+    }
+
+    #[test]
+    fn json_documents_have_positions_too() {
+        let docs = index_documents("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"containers\": [{\"name\": \"a\"}]}\n}\n");
+        assert_eq!(docs[0]["spec.containers[0].name"], Pos { line: 3, column: 26 });
+    }
+}

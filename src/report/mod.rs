@@ -1,0 +1,114 @@
+//! Reports. The JSON shape is the public contract (docs/json-report.md); the Markdown and
+//! HTML auditor reports are rendered from the same data with tera; the text form is for
+//! terminals.
+
+mod json;
+mod template;
+mod text;
+
+pub use json::render as json;
+pub use template::{html, markdown};
+pub use text::render as text;
+
+use crate::checklist::Control;
+use crate::finding::{Finding, InputError, Severity};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl BySeverity {
+    pub fn count(findings: &[Finding]) -> Self {
+        let mut s = BySeverity::default();
+        for f in findings {
+            *s.slot(f.severity) += 1;
+        }
+        s
+    }
+
+    fn slot(&mut self, sev: Severity) -> &mut usize {
+        match sev {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        }
+    }
+
+    pub fn get(&self, sev: Severity) -> usize {
+        match sev {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Manifest files read.
+    pub files: usize,
+    /// YAML/JSON documents parsed.
+    pub documents: usize,
+    /// Kubernetes objects and configuration documents understood.
+    pub resources: usize,
+    /// Entities the rules examined (containers, env vars, keys, ...).
+    pub entities: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub by_severity: BySeverity,
+    pub fail_on: Severity,
+    /// Some finding is at or above `failOn`.
+    pub failed: bool,
+}
+
+/// Everything a check found, in report order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: Tool,
+    /// The evaluation time (`--now`), RFC 3339.
+    pub now: String,
+    pub roots: Vec<String>,
+    pub summary: Summary,
+    pub checklist: Vec<Control>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+}
+
+impl Report {
+    /// 2 for input or policy errors, 1 for findings at or above `--fail-on`, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty() {
+            2
+        } else if self.summary.failed {
+            1
+        } else {
+            0
+        }
+    }
+}

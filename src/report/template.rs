@@ -1,0 +1,127 @@
+//! Markdown and HTML through tera, from the templates in `templates/` (embedded).
+
+use super::Report;
+use crate::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
+use crate::error::{Error, Result};
+use crate::finding::{Finding, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const MARKDOWN: &str = include_str!("../../templates/report.md.tera");
+const HTML: &str = include_str!("../../templates/report.html.tera");
+
+#[derive(Serialize)]
+struct Group<'a> {
+    resource: &'a str,
+    file: &'a str,
+    findings: Vec<&'a Finding>,
+}
+
+#[derive(Serialize)]
+struct SeverityCount {
+    name: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct Section<'a> {
+    name: &'static str,
+    controls: Vec<&'a crate::checklist::Control>,
+}
+
+#[derive(Serialize)]
+struct RuleRef<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    category: &'a str,
+}
+
+#[derive(Serialize)]
+struct View<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    severities: Vec<SeverityCount>,
+    checklist_sections: Vec<Section<'a>>,
+    groups: Vec<Group<'a>>,
+    rules: Vec<RuleRef<'a>>,
+}
+
+fn view(report: &Report) -> View<'_> {
+    // groups in order of first appearance, which follows the findings' sort order
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    let mut by: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let k = (f.resource.as_str(), f.file.as_str());
+        if !by.contains_key(&k) {
+            order.push(k);
+        }
+        by.entry(k).or_default().push(f);
+    }
+    let groups = order
+        .into_iter()
+        .map(|k| Group {
+            resource: k.0,
+            file: k.1,
+            findings: by.remove(&k).unwrap_or_default(),
+        })
+        .collect();
+    let mut rules: BTreeMap<&str, RuleRef<'_>> = BTreeMap::new();
+    for f in &report.findings {
+        rules.entry(&f.rule).or_insert(RuleRef {
+            id: &f.rule,
+            title: &f.title,
+            severity: f.severity,
+            category: &f.category,
+        });
+    }
+    View {
+        report,
+        severities: Severity::ALL
+            .into_iter()
+            .map(|s| SeverityCount {
+                name: s.as_str(),
+                count: report.summary.by_severity.get(s),
+            })
+            .collect(),
+        checklist_sections: [BEFORE_GOING_LIVE, REGULAR_REVIEW]
+            .into_iter()
+            .map(|name| Section {
+                name,
+                controls: report.checklist.iter().filter(|c| c.section == name).collect(),
+            })
+            .filter(|s| !s.controls.is_empty())
+            .collect(),
+        groups,
+        rules: rules.into_values().collect(),
+    }
+}
+
+fn render(name: &str, source: &str, report: &Report, format: &str) -> Result<String> {
+    let err = |e: tera::Error| {
+        let mut message = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            src = s.source();
+        }
+        Error::Render {
+            format: format.to_string(),
+            message,
+        }
+    };
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(name, source).map_err(err)?;
+    let context = tera::Context::from_serialize(view(report)).map_err(err)?;
+    tera.render(name, &context).map_err(err)
+}
+
+pub fn markdown(report: &Report) -> Result<String> {
+    render("report.md", MARKDOWN, report, "markdown")
+}
+
+/// Autoescaping is on for `.html` template names.
+pub fn html(report: &Report) -> Result<String> {
+    render("report.html", HTML, report, "html")
+}

@@ -1,0 +1,40 @@
+//! Source files as read, kept for position lookups and digests.
+
+/// A position in a file: 1-based line and column (columns count characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Pos {
+    pub const START: Pos = Pos { line: 1, column: 1 };
+}
+
+/// Converts a byte offset in `text` to a position.
+pub fn pos_at(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
+    Pos { line, column }
+}
+
+/// Strips a UTF-8 byte-order mark, which serde_yaml rejects.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let t = "ab\ncdé\nf";
+        assert_eq!(pos_at(t, 0), Pos { line: 1, column: 1 });
+        assert_eq!(pos_at(t, 3), Pos { line: 2, column: 1 });
+        assert_eq!(pos_at(t, 8), Pos { line: 2, column: 4 });
+    }
+}
