@@ -168,7 +168,7 @@ static TLS_OFF_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         r"--(?:tls-)?skip-tls-verify(?:=true)?\b|--tls-verify=false|--no-check-certificate|",
         r"NODE_TLS_REJECT_UNAUTHORIZED[\x22']?\s*[:=]\s*[\x22']?0|ssl\._create_unverified_context|",
         r"danger_accept_invalid_certs\(\s*true\s*\)|(?i:(?:tls|ssl)[_-]?verify[\x22']?\s*[:=]\s*[\x22']?(?:false|0|no)\b)|",
-        r"(?i:verify[_-]?(?:ssl|tls)[\x22']?\s*[:=]\s*[\x22']?(?:false|0|no)\b)|(?:^|\s)--insecure\b"
+        r"(?i:verify[_-]?(?:ssl|tls)[\x22']?\s*[:=]\s*[\x22']?(?:false|0|no)\b)|(?:^|\s)--insecure(?:\s|$|=true)"
     ))
 });
 

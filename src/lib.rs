@@ -5,6 +5,7 @@
 //! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
 //! [`check`] runs them in order.
 
+pub mod casetest;
 pub mod cedar;
 pub mod check;
 pub mod checklist;

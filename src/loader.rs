@@ -245,11 +245,12 @@ fn accept(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded
                     item.get("apiVersion").and_then(Value::as_str),
                     item.get("kind").and_then(Value::as_str),
                 ) else {
-                    out.errors.push(InputError::new(
+                    let e = InputError::new(
                         display,
                         None,
                         format!("`{base}` in document {} is not a Kubernetes object: expected `apiVersion` and `kind`", doc + 1),
-                    ));
+                    );
+                    with_path(out, e, doc, base);
                     continue;
                 };
                 let (av, k) = (av.to_string(), k.to_string());
@@ -296,7 +297,9 @@ fn quote_values_briefly(message: &str) -> String {
     QUOTED
         .replace_all(message, |c: &regex::Captures<'_>| {
             let v = &c[1];
-            if v.chars().count() <= 12 && !crate::detect::looks_like_api_key(v) {
+            // short prose ("runAsUser: 1000", "<ADD LUN>") is shown; anything password-like is not
+            let prose = v.contains(char::is_whitespace) || crate::detect::entropy(v) < 3.0;
+            if v.chars().count() <= 24 && prose && !crate::detect::looks_like_api_key(v) {
                 format!("string \"{v}\"")
             } else {
                 format!("string \"{}\"", crate::mask::mask(v))

@@ -349,8 +349,15 @@ pub fn value_entity(loc: Location, display: &str, parent: Kind, parent_id: &str,
     } else {
         detect::env_disables_tls(key_name, text) || detect::text_disables_tls(text).is_some()
     };
+    let label = match source {
+        "arg" | "command" => format!("{source} `{}`", loc.path.rsplit('.').next().unwrap_or_default()),
+        "configmap" => format!("ConfigMap entry `{key_name}`"),
+        "secret" => format!("Secret entry `{key_name}`"),
+        _ => format!("{source} `{key_name}`"),
+    };
     Resource::new(Kind::Value, loc, display.to_string())
         .parent(parent, parent_id)
+        .str("label", label)
         .str("source", source)
         .str("key", key_name)
         .bool("hasValue", literal)

@@ -1,0 +1,170 @@
+//! Data-driven policy tests: a case is a folder of input files plus `expected.yaml`,
+//! which names the findings that must appear (rule, file, line), the rules that must not
+//! fire, and optionally checklist statuses and input errors. The built-in rules' cases
+//! live in `tests/cases/` and run under `cargo test`.
+
+use crate::check::{self, Options};
+use crate::finding::Severity;
+use crate::loader::Limits;
+use crate::report::Report;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+pub const EXPECTED: &str = "expected.yaml";
+const DEFAULT_NOW: &str = "2026-11-24T00:00:00Z";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Evaluation time; default 2026-11-24T00:00:00Z.
+    pub now: Option<String>,
+    #[serde(default)]
+    pub findings: Vec<ExpectedFinding>,
+    /// Rules that must not fire anywhere in the case.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Control id -> `pass` | `fail` | `no-evidence`.
+    #[serde(default)]
+    pub checklist: BTreeMap<String, String>,
+    #[serde(default)]
+    pub errors: Vec<ExpectedError>,
+    /// When true, no finding beyond those listed may appear.
+    #[serde(default)]
+    pub exact: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedFinding {
+    pub rule: String,
+    pub file: String,
+    pub line: u32,
+    pub column: Option<u32>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedError {
+    pub file: String,
+    pub line: Option<u32>,
+}
+
+/// The outcome of one case: `None` when it passed, else what differed.
+pub struct CaseResult {
+    pub name: String,
+    pub failure: Option<String>,
+}
+
+/// Folders under `dir` that hold an `expected.yaml`, sorted.
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == EXPECTED)
+        .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+        .collect();
+    out.sort();
+    out
+}
+
+fn compare(expected: &Expected, report: &Report) -> Option<String> {
+    let mut diff = String::new();
+    for e in &expected.findings {
+        let found = report.findings.iter().any(|f| {
+            f.rule == e.rule
+                && f.file == e.file
+                && f.line == e.line
+                && e.column.is_none_or(|c| f.column == c)
+                && e.path.as_ref().is_none_or(|p| &f.path == p)
+        });
+        if !found {
+            let _ = write!(diff, "\n  - missing: {} at {}:{}", e.rule, e.file, e.line);
+            if let Some(c) = e.column {
+                let _ = write!(diff, ":{c}");
+            }
+            let near: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule == e.rule)
+                .map(|f| format!("{}:{}:{}", f.file, f.line, f.column))
+                .collect();
+            if !near.is_empty() {
+                let _ = write!(diff, " (the rule fired at {})", near.join(", "));
+            }
+        }
+    }
+    for rule in &expected.absent {
+        for f in report.findings.iter().filter(|f| &f.rule == rule) {
+            let _ = write!(diff, "\n  + unexpected: {} at {}:{}:{} ({})", f.rule, f.file, f.line, f.column, f.message);
+        }
+    }
+    if expected.exact {
+        for f in &report.findings {
+            let listed = expected.findings.iter().any(|e| e.rule == f.rule && e.file == f.file && e.line == f.line);
+            if !listed && !expected.absent.contains(&f.rule) {
+                let _ = write!(diff, "\n  + unexpected: {} at {}:{}:{} ({})", f.rule, f.file, f.line, f.column, f.message);
+            }
+        }
+    }
+    for (id, want) in &expected.checklist {
+        let got = report
+            .checklist
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+        if got.as_deref() != Some(want.as_str()) {
+            let _ = write!(diff, "\n  ~ checklist {id}: expected {want}, got {}", got.unwrap_or_else(|| "no such control".into()));
+        }
+    }
+    for e in &expected.errors {
+        if !report.errors.iter().any(|x| x.file == e.file && (e.line.is_none() || x.line == e.line)) {
+            let _ = write!(diff, "\n  - missing input error at {}:{}", e.file, e.line.map_or("?".into(), |l| l.to_string()));
+        }
+    }
+    if expected.errors.is_empty() {
+        for x in &report.errors {
+            let _ = write!(diff, "\n  + unexpected input error at {}:{}: {}", x.file, x.line.unwrap_or(0), x.message);
+        }
+    }
+    (!diff.is_empty()).then_some(diff)
+}
+
+/// Runs one case folder with the built-in rules plus `policy_dirs`.
+pub fn run_case(dir: &Path, policy_dirs: &[PathBuf]) -> CaseResult {
+    let name = dir.display().to_string();
+    let fail = |m: String| CaseResult {
+        name: name.clone(),
+        failure: Some(m),
+    };
+    let text = match std::fs::read_to_string(dir.join(EXPECTED)) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("cannot read {EXPECTED}: {e}")),
+    };
+    let expected: Expected = match serde_yaml::from_str(&text) {
+        Ok(x) => x,
+        Err(e) => return fail(format!("{EXPECTED} is invalid: {e}")),
+    };
+    let now = match check::parse_now(expected.now.as_deref().unwrap_or(DEFAULT_NOW)) {
+        Ok(n) => n,
+        Err(e) => return fail(e.to_string()),
+    };
+    let opts = Options {
+        paths: vec![dir.to_path_buf()],
+        exclude: vec![EXPECTED.to_string()],
+        policy_dirs: policy_dirs.to_vec(),
+        now,
+        fail_on: Severity::High,
+        limits: Limits::default(),
+    };
+    match check::run(&opts, None) {
+        Ok(report) => CaseResult {
+            name: name.clone(),
+            failure: compare(&expected, &report),
+        },
+        Err(e) => fail(format!("the check failed: {e}")),
+    }
+}

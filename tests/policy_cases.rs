@@ -1,0 +1,36 @@
+//! Runs every case folder under tests/cases (input files + expected.yaml) and checks that
+//! each built-in rule has a case where it fires and a case where it must not.
+
+use compliance::casetest;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+#[test]
+fn every_case_passes() {
+    let cases = casetest::discover(Path::new("tests/cases"));
+    assert!(!cases.is_empty(), "no cases found under tests/cases");
+    let failures: Vec<String> = cases
+        .iter()
+        .map(|c| casetest::run_case(c, &[]))
+        .filter_map(|r| r.failure.map(|f| format!("{}:{f}", r.name)))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_built_in_rule_fires_somewhere_and_is_held_back_somewhere() {
+    let rules = compliance::policy::load(&[]).unwrap();
+    let mut fired = BTreeSet::new();
+    let mut held = BTreeSet::new();
+    for case in casetest::discover(Path::new("tests/cases")) {
+        let text = std::fs::read_to_string(case.join(casetest::EXPECTED)).unwrap();
+        let e: casetest::Expected = serde_yaml::from_str(&text).unwrap();
+        fired.extend(e.findings.into_iter().map(|f| f.rule));
+        held.extend(e.absent);
+    }
+    let ids: BTreeSet<String> = rules.rules.keys().cloned().collect();
+    let no_fire: Vec<_> = ids.difference(&fired).collect();
+    let no_pass: Vec<_> = ids.difference(&held).collect();
+    assert!(no_fire.is_empty(), "rules with no firing case: {no_fire:?}");
+    assert!(no_pass.is_empty(), "rules with no passing case: {no_pass:?}");
+}
