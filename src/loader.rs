@@ -164,8 +164,10 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
             break;
         }
         match serde_yaml::Value::deserialize(de) {
-            Ok(v) => {
+            Ok(mut v) => {
                 out.documents += 1;
+                // Kubernetes' YAML reader applies `<<` merge keys; so do we
+                let _ = v.apply_merge();
                 accept(file, display, i, yaml_to_json(v), &mut out);
             }
             Err(e) => {
@@ -185,8 +187,12 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
 
 /// serde's messages end in "at line 3 column 5": we report positions in their own fields.
 fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
+    static AT: LazyLock<regex::Regex> = LazyLock::new(|| {
+        #[allow(clippy::expect_used)] // constant pattern
+        regex::Regex::new(r"^(.*?) at line \d+ column \d+").expect("constant pattern")
+    });
+    match AT.captures(message) {
+        Some(c) => format!("{}{}", &c[1], &message[c[0].len()..]),
         None => message.to_string(),
     }
 }

@@ -1,0 +1,151 @@
+//! The command line, end to end: exit codes, formats, bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-24T00:00:00Z";
+
+fn compliance() -> Command {
+    Command::cargo_bin("compliance").unwrap()
+}
+
+fn json_of(args: &[&str]) -> (Value, i32) {
+    let out = compliance().args(args).args(["--format", "json", "--now", NOW]).output().unwrap();
+    let code = out.status.code().unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), code)
+}
+
+#[test]
+fn example_fails_on_high_findings_with_exit_1() {
+    compliance()
+        .args(["check", "examples/deploy", "--now", NOW])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("frontend.yaml:33:15: critical SEC-001"))
+        .stdout(predicate::str::contains("result: failed"));
+}
+
+#[test]
+fn fail_on_threshold_decides_exit_0_or_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ret.yaml"),
+        "apiVersion: compliance/v1alpha1\nkind: RetentionPolicy\nmetadata: {name: r}\nrules:\n  - {dataType: api-logs, retentionDays: 30, reason: Debugging}\n  - {dataType: audit-logs, retentionDays: 365, reason: Compliance}\n  - {dataType: user-data, retentionDays: 30, reason: Business}\n",
+    )
+    .unwrap();
+    // only RET-005 (medium) fires: below the default `high`, at `medium`
+    compliance().args(["check", "--now", NOW]).arg(dir.path()).assert().code(0);
+    compliance().args(["check", "--now", NOW, "--fail-on", "medium"]).arg(dir.path()).assert().code(1);
+}
+
+#[test]
+fn bad_inputs_are_reported_with_file_and_line_and_the_rest_is_checked() {
+    let (r, code) = json_of(&["check", "tests/fixtures/bad"]);
+    assert_eq!(code, 2, "{r:#}");
+    let errors: Vec<(String, Option<u64>, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["file"].as_str().unwrap().to_string(), e["line"].as_u64(), e["message"].as_str().unwrap().to_string()))
+        .collect();
+    let find = |f: &str| errors.iter().find(|e| e.0 == f).unwrap_or_else(|| panic!("no error for {f}: {errors:?}"));
+    let t = find("truncated.yaml");
+    // libyaml reports the end of the stream, and where the open quote began
+    assert_eq!(t.1, Some(7), "{t:?}");
+    assert!(t.2.starts_with("invalid YAML") && t.2.contains("quoted scalar at line 6"), "{t:?}");
+    let w = find("wrong-type.yaml");
+    assert_eq!(w.1, Some(6));
+    assert!(w.2.contains("`spec.replicas`") && w.2.contains("expected i32"), "{w:?}");
+    let i = find("inventory.yaml");
+    assert_eq!(i.1, Some(6));
+    assert!(i.2.contains("`keys[0].environment`"), "{i:?}");
+    let l = find("latin1.yaml");
+    assert_eq!(l.1, Some(6));
+    assert!(l.2.contains("not valid UTF-8"), "{l:?}");
+    // an unknown kind and an empty file are not errors
+    assert!(errors.iter().all(|e| e.0 != "unknown-kind.yaml" && e.0 != "empty.yaml"), "{errors:?}");
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    // the good file is still checked
+    let privileged: Vec<_> = r["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "K8S-001").collect();
+    assert_eq!(privileged.len(), 1);
+    assert_eq!(privileged[0]["file"], "good.yaml");
+    assert_eq!(privileged[0]["line"], 10);
+}
+
+#[test]
+fn standard_input_is_read_for_a_dash() {
+    compliance()
+        .args(["check", "-", "--now", NOW, "--format", "json"])
+        .write_stdin("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x\n      securityContext: {privileged: true}\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"file\": \"<stdin>\""))
+        .stdout(predicate::str::contains("\"rule\": \"K8S-001\""));
+}
+
+#[test]
+fn exclude_globs_skip_files() {
+    let (r, _) = json_of(&["check", "examples/deploy", "--exclude", "frontend.yaml"]);
+    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["file"] != "frontend.yaml"));
+    assert_eq!(r["summary"]["files"], 9);
+}
+
+#[test]
+fn output_file_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, marker) in [("markdown", "# Compliance report"), ("html", "<!doctype html>"), ("json", "\"tool\"")] {
+        let out = dir.path().join(format!("report.{format}"));
+        compliance()
+            .args(["check", "examples/deploy", "--now", NOW, "--format", format, "--output"])
+            .arg(&out)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty());
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.to_ascii_lowercase().contains(&marker.to_ascii_lowercase()), "{format}");
+    }
+}
+
+#[test]
+fn html_report_is_self_contained() {
+    let out = compliance().args(["check", "examples/deploy", "--now", NOW, "--format", "html"]).output().unwrap();
+    let html = String::from_utf8(out.stdout).unwrap();
+    for forbidden in ["<script src", "<link ", "http://", "https://fonts", "@import"] {
+        assert!(!html.contains(forbidden), "{forbidden}");
+    }
+    assert!(html.contains("<style>"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    compliance().args(["check", "examples/deploy", "--now", "yesterday"]).assert().code(2).stderr(predicate::str::contains("`yesterday`"));
+    compliance().args(["check", "examples/deploy", "--exclude", "a[b"]).assert().code(2);
+    compliance().args(["check"]).assert().code(2);
+    compliance().args(["check", "examples/deploy", "--policies", "tests/fixtures/no-such-dir"]).assert().code(2);
+}
+
+#[test]
+fn a_broken_custom_policy_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.cedar"),
+        "@id(\"X-1\")\n@title(\"t\")\n@severity(\"high\")\n@remediation(\"r\")\nforbid (principal, action, resource is Container)\nwhen { resource.nosuch };\n",
+    )
+    .unwrap();
+    compliance()
+        .args(["check", "examples/deploy", "--now", NOW, "--policies"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.cedar:6"))
+        .stderr(predicate::str::contains("nosuch"));
+}
+
+#[test]
+fn same_input_and_now_give_identical_bytes() {
+    for format in ["json", "markdown", "html", "text"] {
+        let run = || compliance().args(["check", "examples/deploy", "--now", NOW, "--format", format]).output().unwrap().stdout;
+        assert_eq!(run(), run(), "{format}");
+    }
+}

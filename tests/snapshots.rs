@@ -1,0 +1,34 @@
+//! Snapshots of the shipped example's reports. Review changes with `cargo insta review`
+//! (or set INSTA_UPDATE=always and read the diff).
+
+use compliance::check::{self, Options};
+use compliance::finding::Severity;
+use compliance::loader::Limits;
+use compliance::report;
+
+fn example() -> report::Report {
+    let opts = Options {
+        paths: vec!["examples/deploy".into()],
+        exclude: vec![],
+        policy_dirs: vec![],
+        now: check::parse_now("2026-11-24T00:00:00Z").unwrap(),
+        fail_on: Severity::High,
+        limits: Limits::default(),
+    };
+    check::run(&opts, None).unwrap()
+}
+
+#[test]
+fn example_json_report() {
+    insta::assert_snapshot!("example.json", report::json(&example()));
+}
+
+#[test]
+fn example_markdown_report() {
+    insta::assert_snapshot!("example.md", report::markdown(&example()).unwrap());
+}
+
+#[test]
+fn example_text_report() {
+    insta::assert_snapshot!("example.txt", report::text(&example()));
+}
