@@ -99,35 +99,66 @@ fn compare(expected: &Expected, report: &Report) -> Option<String> {
     }
     for rule in &expected.absent {
         for f in report.findings.iter().filter(|f| &f.rule == rule) {
-            let _ = write!(diff, "\n  + unexpected: {} at {}:{}:{} ({})", f.rule, f.file, f.line, f.column, f.message);
+            let _ = write!(
+                diff,
+                "\n  + unexpected: {} at {}:{}:{} ({})",
+                f.rule, f.file, f.line, f.column, f.message
+            );
         }
     }
     if expected.exact {
         for f in &report.findings {
-            let listed = expected.findings.iter().any(|e| e.rule == f.rule && e.file == f.file && e.line == f.line);
+            let listed = expected
+                .findings
+                .iter()
+                .any(|e| e.rule == f.rule && e.file == f.file && e.line == f.line);
             if !listed && !expected.absent.contains(&f.rule) {
-                let _ = write!(diff, "\n  + unexpected: {} at {}:{}:{} ({})", f.rule, f.file, f.line, f.column, f.message);
+                let _ = write!(
+                    diff,
+                    "\n  + unexpected: {} at {}:{}:{} ({})",
+                    f.rule, f.file, f.line, f.column, f.message
+                );
             }
         }
     }
     for (id, want) in &expected.checklist {
-        let got = report
-            .checklist
-            .iter()
-            .find(|c| &c.id == id)
-            .map(|c| serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+        let got = report.checklist.iter().find(|c| &c.id == id).map(|c| {
+            serde_json::to_value(c.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
         if got.as_deref() != Some(want.as_str()) {
-            let _ = write!(diff, "\n  ~ checklist {id}: expected {want}, got {}", got.unwrap_or_else(|| "no such control".into()));
+            let _ = write!(
+                diff,
+                "\n  ~ checklist {id}: expected {want}, got {}",
+                got.unwrap_or_else(|| "no such control".into())
+            );
         }
     }
     for e in &expected.errors {
-        if !report.errors.iter().any(|x| x.file == e.file && (e.line.is_none() || x.line == e.line)) {
-            let _ = write!(diff, "\n  - missing input error at {}:{}", e.file, e.line.map_or("?".into(), |l| l.to_string()));
+        if !report
+            .errors
+            .iter()
+            .any(|x| x.file == e.file && (e.line.is_none() || x.line == e.line))
+        {
+            let _ = write!(
+                diff,
+                "\n  - missing input error at {}:{}",
+                e.file,
+                e.line.map_or("?".into(), |l| l.to_string())
+            );
         }
     }
     if expected.errors.is_empty() {
         for x in &report.errors {
-            let _ = write!(diff, "\n  + unexpected input error at {}:{}: {}", x.file, x.line.unwrap_or(0), x.message);
+            let _ = write!(
+                diff,
+                "\n  + unexpected input error at {}:{}: {}",
+                x.file,
+                x.line.unwrap_or(0),
+                x.message
+            );
         }
     }
     (!diff.is_empty()).then_some(diff)

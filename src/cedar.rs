@@ -54,13 +54,17 @@ fn expr(a: &Attr) -> RestrictedExpression {
 }
 
 pub fn entity(r: &Resource, names: &Names) -> Result<Entity, String> {
-    let uid = names.uid(r.kind, &r.id).ok_or_else(|| format!("unknown entity type `{}`", r.kind))?;
+    let uid = names
+        .uid(r.kind, &r.id)
+        .ok_or_else(|| format!("unknown entity type `{}`", r.kind))?;
     let parents: Vec<EntityUid> = r.parents.iter().filter_map(|(k, id)| names.uid(*k, id)).collect();
     Entity::new_with_tags(
         uid,
         r.attrs.iter().map(|(n, a)| ((*n).to_string(), expr(a))),
         parents,
-        r.tags.iter().map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
+        r.tags
+            .iter()
+            .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
     )
     .map_err(|e| e.to_string())
 }

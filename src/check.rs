@@ -56,12 +56,17 @@ struct Input {
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String, InputError> {
-    let meta = std::fs::metadata(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
+    let meta =
+        std::fs::metadata(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
     if meta.len() > limits.max_file_bytes {
         return Err(InputError::new(
             &c.display,
             None,
-            format!("file is {} bytes, over the {}-byte limit: not read", meta.len(), limits.max_file_bytes),
+            format!(
+                "file is {} bytes, over the {}-byte limit: not read",
+                meta.len(),
+                limits.max_file_bytes
+            ),
         ));
     }
     let bytes = std::fs::read(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
@@ -73,12 +78,17 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String,
 
 /// Runs a check. `stdin` is the text read for a `-` path.
 pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
+    let mut clock = Timings::new();
     let rules = load_rules(&opts.policy_dirs)?;
+    clock.lap("rules");
     let exclude = discover::excludes(&opts.exclude)?;
     let files: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
     let (candidates, skipped) = discover::discover(&files, &exclude);
     let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
-    let candidates: Vec<_> = candidates.into_iter().filter(|c| loader::is_manifest_path(&c.display)).collect();
+    let candidates: Vec<_> = candidates
+        .into_iter()
+        .filter(|c| loader::is_manifest_path(&c.display))
+        .collect();
 
     // read and parse in parallel; file indexes follow the sorted order
     let mut loaded: Vec<(Input, loader::Loaded)> = candidates
@@ -129,14 +139,19 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         inputs.push(input);
     }
 
+    clock.lap("read+parse");
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let resources = facts::build(&docs, opts.now);
+    clock.lap("facts");
     let engine = Engine::new(&rules, &resources, &now).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
     })?;
+    clock.lap("entity store");
     let evaluation = engine.evaluate(&resources);
+    clock.lap_per("evaluate", resources.len());
     let (mut findings, eval_errors) = findings(&rules, &resources, &evaluation, &inputs);
+    clock.lap("findings+positions");
     errors.extend(eval_errors);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort();
@@ -164,6 +179,42 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         findings,
         errors,
     })
+}
+
+/// Stage timings on stderr when `COMPLIANCE_TIMINGS` is set (for benchmarks).
+struct Timings {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    fn new() -> Self {
+        Timings {
+            on: std::env::var_os("COMPLIANCE_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        self.lap_per(stage, 0);
+    }
+
+    fn lap_per(&mut self, stage: &str, items: usize) {
+        let now = std::time::Instant::now();
+        let took = now - self.last;
+        self.last = now;
+        if self.on {
+            let per = if items > 0 {
+                format!(
+                    " ({items} entities, {:.2} µs each)",
+                    took.as_secs_f64() * 1e6 / items as f64
+                )
+            } else {
+                String::new()
+            };
+            eprintln!("timing {stage}: {:.1} ms{per}", took.as_secs_f64() * 1e3);
+        }
+    }
 }
 
 /// Replaces `{attribute}` in a rule's message by the entity's value.
@@ -194,7 +245,12 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
 }
 
 /// Turns hits into findings with resolved positions; evaluation errors into input errors.
-fn findings(rules: &RuleSet, resources: &[Resource], eval: &Evaluation, inputs: &[Input]) -> (Vec<Finding>, Vec<InputError>) {
+fn findings(
+    rules: &RuleSet,
+    resources: &[Resource],
+    eval: &Evaluation,
+    inputs: &[Input],
+) -> (Vec<Finding>, Vec<InputError>) {
     // which (document, path) positions each file needs
     let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
     let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
@@ -205,7 +261,10 @@ fn findings(rules: &RuleSet, resources: &[Resource], eval: &Evaluation, inputs: 
     }
     for e in &eval.errors {
         let r = &resources[e.resource];
-        wanted.entry(r.loc.file).or_default().push((r.loc.doc, r.loc.path.clone()));
+        wanted
+            .entry(r.loc.file)
+            .or_default()
+            .push((r.loc.doc, r.loc.path.clone()));
     }
     let positions: BTreeMap<(usize, usize, String), Pos> = wanted
         .into_par_iter()
@@ -259,7 +318,10 @@ fn findings(rules: &RuleSet, resources: &[Resource], eval: &Evaluation, inputs: 
             InputError::new(
                 &file_name(r.loc.file),
                 pos,
-                format!("rule `{}` could not be evaluated on {} at `{}`: {}", e.rule, r.display, r.loc.path, e.message),
+                format!(
+                    "rule `{}` could not be evaluated on {} at `{}`: {}",
+                    e.rule, r.display, r.loc.path, e.message
+                ),
             )
         })
         .collect();

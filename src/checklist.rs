@@ -14,14 +14,26 @@ pub const REGULAR_REVIEW: &str = "Regular Review";
 pub const CONTROLS: &[(&str, &str, &str)] = &[
     ("LIVE-01", BEFORE_GOING_LIVE, "API keys stored in environment variables"),
     ("LIVE-02", BEFORE_GOING_LIVE, "Keys not committed to version control"),
-    ("LIVE-03", BEFORE_GOING_LIVE, "Backend proxy implemented (no client-side API calls)"),
+    (
+        "LIVE-03",
+        BEFORE_GOING_LIVE,
+        "Backend proxy implemented (no client-side API calls)",
+    ),
     ("LIVE-04", BEFORE_GOING_LIVE, "IP whitelisting configured"),
     ("LIVE-05", BEFORE_GOING_LIVE, "Model restrictions set"),
     ("LIVE-06", BEFORE_GOING_LIVE, "Rate limiting implemented"),
     ("LIVE-07", BEFORE_GOING_LIVE, "Input validation in place"),
-    ("LIVE-08", BEFORE_GOING_LIVE, "Error handling doesn't expose sensitive info"),
+    (
+        "LIVE-08",
+        BEFORE_GOING_LIVE,
+        "Error handling doesn't expose sensitive info",
+    ),
     ("LIVE-09", BEFORE_GOING_LIVE, "HTTPS enforced"),
-    ("LIVE-10", BEFORE_GOING_LIVE, "Logging configured (without sensitive data)"),
+    (
+        "LIVE-10",
+        BEFORE_GOING_LIVE,
+        "Logging configured (without sensitive data)",
+    ),
     ("REVIEW-01", REGULAR_REVIEW, "Rotate API keys quarterly"),
     ("REVIEW-02", REGULAR_REVIEW, "Review access logs monthly"),
     ("REVIEW-03", REGULAR_REVIEW, "Audit API key permissions"),
@@ -55,12 +67,20 @@ pub fn roll_up(rules: &RuleSet, examined: &BTreeMap<Kind, usize>, findings: &[Fi
     CONTROLS
         .iter()
         .map(|(id, section, title)| {
-            let evidencing: Vec<_> = rules.rules.values().filter(|r| r.checklist.iter().any(|c| c == id)).collect();
+            let evidencing: Vec<_> = rules
+                .rules
+                .values()
+                .filter(|r| r.checklist.iter().any(|c| c == id))
+                .collect();
             let kinds: BTreeSet<Option<Kind>> = evidencing.iter().map(|r| r.applies_to).collect();
             let resources = if kinds.contains(&None) {
                 examined.values().sum()
             } else {
-                kinds.iter().flatten().map(|k| examined.get(k).copied().unwrap_or(0)).sum()
+                kinds
+                    .iter()
+                    .flatten()
+                    .map(|k| examined.get(k).copied().unwrap_or(0))
+                    .sum()
             };
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
             let status = if fired > 0 {

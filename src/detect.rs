@@ -20,8 +20,21 @@ const OPENAI_MARKER: &str = "T3BlbkFJ";
 
 /// Words that mark a documentation placeholder rather than a real key.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "your", "xxxx", "example", "placeholder", "redacted", "dummy", "changeme", "replace", "here",
-    "fake", "sample", "insert", "secret-key", "api-key", "apikey",
+    "your",
+    "xxxx",
+    "example",
+    "placeholder",
+    "redacted",
+    "dummy",
+    "changeme",
+    "replace",
+    "here",
+    "fake",
+    "sample",
+    "insert",
+    "secret-key",
+    "api-key",
+    "apikey",
 ];
 
 /// Finds the first key-shaped substring: `(start, end)` byte offsets.
@@ -108,7 +121,15 @@ fn normalise_name(name: &str) -> String {
 /// `*_ACCESS_KEY`, `*_PASSWORD` (and the bare words).
 pub fn is_sensitive_name(name: &str) -> bool {
     let n = normalise_name(name);
-    const SUFFIXES: &[&str] = &["API_KEY", "APIKEY", "_TOKEN", "_SECRET", "SECRET_KEY", "ACCESS_KEY", "_PASSWORD"];
+    const SUFFIXES: &[&str] = &[
+        "API_KEY",
+        "APIKEY",
+        "_TOKEN",
+        "_SECRET",
+        "SECRET_KEY",
+        "ACCESS_KEY",
+        "_PASSWORD",
+    ];
     const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY"];
     SUFFIXES.iter().any(|s| n.ends_with(s)) || EXACT.contains(&n.as_str())
 }
@@ -127,10 +148,13 @@ pub fn is_literal_value(value: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "yes" | "no" | "0" | "1" | "none" | "null") {
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "0" | "1" | "none" | "null"
+    ) {
         return false;
     }
-    !(v.starts_with('/') && !v.contains(char::is_whitespace))
+    !v.starts_with('/') || v.contains(char::is_whitespace)
 }
 
 fn is_false(v: &str) -> bool {
@@ -150,11 +174,18 @@ pub fn env_disables_tls(name: &str, value: &str) -> bool {
         "CURL_CA_BUNDLE" | "REQUESTS_CA_BUNDLE" => value.trim().is_empty(),
         "GIT_SSL_NO_VERIFY" => is_true(value),
         _ => {
-            let insecure = (n.contains("INSECURE") || n.contains("SKIP_VERIFY") || n.contains("SKIP_TLS"))
-                && is_true(value);
-            let verify = ["TLS_VERIFY", "SSL_VERIFY", "VERIFY_SSL", "VERIFY_TLS", "CERT_VERIFY", "VERIFY_CERTS"]
-                .iter()
-                .any(|s| n.ends_with(s))
+            let insecure =
+                (n.contains("INSECURE") || n.contains("SKIP_VERIFY") || n.contains("SKIP_TLS")) && is_true(value);
+            let verify = [
+                "TLS_VERIFY",
+                "SSL_VERIFY",
+                "VERIFY_SSL",
+                "VERIFY_TLS",
+                "CERT_VERIFY",
+                "VERIFY_CERTS",
+            ]
+            .iter()
+            .any(|s| n.ends_with(s))
                 && is_false(value);
             insecure || verify
         }
@@ -189,7 +220,10 @@ fn url_host(url: &str) -> &str {
     let authority = &rest[..end];
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     if authority.starts_with('[') {
-        return authority.split(']').next().map_or(authority, |h| h.trim_start_matches('['));
+        return authority
+            .split(']')
+            .next()
+            .map_or(authority, |h| h.trim_start_matches('['));
     }
     authority.split(':').next().unwrap_or(authority)
 }
@@ -247,7 +281,14 @@ mod tests {
 
     #[test]
     fn sensitive_names() {
-        for n in ["OPENAI_API_KEY", "apertis-api-key", "GITHUB_TOKEN", "DB_PASSWORD", "aws.secret_key", "apiKey"] {
+        for n in [
+            "OPENAI_API_KEY",
+            "apertis-api-key",
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "aws.secret_key",
+            "apiKey",
+        ] {
             assert!(is_sensitive_name(n), "{n}");
         }
         for n in ["LOG_LEVEL", "TOKEN_PATH", "SECRETS_DIR", "API_BASE_URL"] {
@@ -258,7 +299,14 @@ mod tests {
     #[test]
     fn literal_values() {
         assert!(is_literal_value("hunter2"));
-        for v in ["", "$(DB_PASS)", "${TOKEN}", "<token>", "true", "/var/run/secrets/token"] {
+        for v in [
+            "",
+            "$(DB_PASS)",
+            "${TOKEN}",
+            "<token>",
+            "true",
+            "/var/run/secrets/token",
+        ] {
             assert!(!is_literal_value(v), "{v}");
         }
     }

@@ -42,7 +42,13 @@ fn relative_display(root: &Path, path: &Path) -> String {
 
 /// Walks `root`. Symlinks are followed only when they stay inside the root, so a link to
 /// `/etc` or a loop back to an ancestor is never read. Entries come sorted by name.
-pub fn walk(root: &Path, prefix: &str, exclude: &GlobSet, out: &mut Vec<Candidate>, skipped: &mut Vec<(String, String)>) {
+pub fn walk(
+    root: &Path,
+    prefix: &str,
+    exclude: &GlobSet,
+    out: &mut Vec<Candidate>,
+    skipped: &mut Vec<(String, String)>,
+) {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut walker = WalkDir::new(root)
         .follow_links(true)
@@ -60,7 +66,10 @@ pub fn walk(root: &Path, prefix: &str, exclude: &GlobSet, out: &mut Vec<Candidat
                 let message = if e.loop_ancestor().is_some() {
                     "symlink loop not followed".to_string()
                 } else {
-                    format!("cannot read: {}", e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()))
+                    format!(
+                        "cannot read: {}",
+                        e.io_error().map_or_else(|| e.to_string(), |io| io.to_string())
+                    )
                 };
                 skipped.push((path.unwrap_or_else(|| prefix.to_string()), message));
                 continue;

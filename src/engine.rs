@@ -59,7 +59,13 @@ impl<'a> Engine<'a> {
         let Some(uid) = self.names.uid(r.kind, &r.id) else {
             return (Vec::new(), Vec::new());
         };
-        let request = match Request::new(self.names.principal.clone(), self.names.action.clone(), uid, self.context.clone(), None) {
+        let request = match Request::new(
+            self.names.principal.clone(),
+            self.names.action.clone(),
+            uid,
+            self.context.clone(),
+            None,
+        ) {
             Ok(req) => req,
             Err(e) => {
                 return (

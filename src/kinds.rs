@@ -143,7 +143,13 @@ pub fn parse_cidr(entry: &str) -> Option<(std::net::IpAddr, u8)> {
 fn inventory_semantics(value: &serde_json::Value) -> Vec<SchemaViolation> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, key) in value.get("keys").and_then(|k| k.as_array()).into_iter().flatten().enumerate() {
+    for (i, key) in value
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if let Some(name) = key.get("name").and_then(|n| n.as_str()) {
             if !seen.insert(name) {
                 out.push(SchemaViolation {
@@ -152,7 +158,13 @@ fn inventory_semantics(value: &serde_json::Value) -> Vec<SchemaViolation> {
                 });
             }
         }
-        for (j, s) in key.get("allowedSubnets").and_then(|s| s.as_array()).into_iter().flatten().enumerate() {
+        for (j, s) in key
+            .get("allowedSubnets")
+            .and_then(|s| s.as_array())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             if s.as_str().and_then(parse_cidr).is_none() {
                 out.push(SchemaViolation {
                     pointer: format!("/keys/{i}/allowedSubnets/{j}"),

@@ -7,7 +7,9 @@ use crate::finding::InputError;
 use crate::kinds::{self, Inventory, Retention};
 use crate::path;
 use crate::source::{pos_at, strip_bom, Pos};
-use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net, rbac::v1 as rbac};
+use k8s_openapi::api::{
+    apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net, rbac::v1 as rbac,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,8 +31,10 @@ impl Default for Limits {
     }
 }
 
-/// A Kubernetes object as the rules read it.
+/// A Kubernetes object as the rules read it. Variants differ in size, but documents are
+/// stored once each, so boxing would only add indirection.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Object {
     Pod(core::Pod),
     Deployment(apps::Deployment),
@@ -148,7 +152,11 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                     line: e.line() as u32,
                     column: e.column() as u32,
                 };
-                out.errors.push(InputError::new(display, Some(pos), format!("invalid JSON: {}", strip_position(&e.to_string()))));
+                out.errors.push(InputError::new(
+                    display,
+                    Some(pos),
+                    format!("invalid JSON: {}", strip_position(&e.to_string())),
+                ));
             }
         }
         resolve_pending(text, &mut out);
@@ -159,7 +167,10 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
             out.errors.push(InputError::new(
                 display,
                 None,
-                format!("more than {} documents in one file: the rest is not read", limits.max_documents),
+                format!(
+                    "more than {} documents in one file: the rest is not read",
+                    limits.max_documents
+                ),
             ));
             break;
         }
@@ -176,7 +187,11 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                     line: l.line() as u32,
                     column: l.column() as u32,
                 });
-                out.errors.push(InputError::new(display, pos, format!("invalid YAML: {}", strip_position(&e.to_string()))));
+                out.errors.push(InputError::new(
+                    display,
+                    pos,
+                    format!("invalid YAML: {}", strip_position(&e.to_string())),
+                ));
                 break;
             }
         }
@@ -254,7 +269,10 @@ fn accept(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded
                     let e = InputError::new(
                         display,
                         None,
-                        format!("`{base}` in document {} is not a Kubernetes object: expected `apiVersion` and `kind`", doc + 1),
+                        format!(
+                            "`{base}` in document {} is not a Kubernetes object: expected `apiVersion` and `kind`",
+                            doc + 1
+                        ),
                     );
                     with_path(out, e, doc, base);
                     continue;
@@ -323,11 +341,18 @@ fn current_version(kind: &str) -> Option<(&'static str, &'static [&'static str])
         }
         "Job" => ("batch/v1", &[]),
         "CronJob" => ("batch/v1", &["batch/v1beta1", "batch/v2alpha1"]),
-        "Ingress" => ("networking.k8s.io/v1", &["networking.k8s.io/v1beta1", "extensions/v1beta1"]),
+        "Ingress" => (
+            "networking.k8s.io/v1",
+            &["networking.k8s.io/v1beta1", "extensions/v1beta1"],
+        ),
         "NetworkPolicy" => ("networking.k8s.io/v1", &["extensions/v1beta1"]),
-        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
-            ("rbac.authorization.k8s.io/v1", &["rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1"])
-        }
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => (
+            "rbac.authorization.k8s.io/v1",
+            &[
+                "rbac.authorization.k8s.io/v1beta1",
+                "rbac.authorization.k8s.io/v1alpha1",
+            ],
+        ),
         _ => return None,
     })
 }
@@ -342,7 +367,8 @@ fn upgrade(kind: &str, current: &str, v: &Value) -> Value {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 spec.entry("selector").or_insert_with(|| serde_json::json!({}));
                 if kind == "StatefulSet" {
-                    spec.entry("serviceName").or_insert_with(|| Value::String(String::new()));
+                    spec.entry("serviceName")
+                        .or_insert_with(|| Value::String(String::new()));
                 }
             }
             "Ingress" => {
@@ -384,7 +410,16 @@ fn to_object(kind: &str, base: &str, v: &Value) -> Result<Object, TypeError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_object(file: usize, display: &str, doc: usize, base: String, api_version: String, kind: String, value: Value, out: &mut Loaded) {
+fn push_object(
+    file: usize,
+    display: &str,
+    doc: usize,
+    base: String,
+    api_version: String,
+    kind: String,
+    value: Value,
+    out: &mut Loaded,
+) {
     let meta = value.get("metadata");
     let name = meta
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
@@ -479,6 +514,9 @@ pub fn utf8_error(display: &str, bytes: &[u8], err: &std::str::Utf8Error) -> Inp
     InputError::new(
         display,
         Some(pos),
-        format!("file is not valid UTF-8 (invalid byte at offset {}): expected UTF-8 text", err.valid_up_to()),
+        format!(
+            "file is not valid UTF-8 (invalid byte at offset {}): expected UTF-8 text",
+            err.valid_up_to()
+        ),
     )
 }

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "compliance", version, about = "Check Kubernetes manifests, API-key inventories and retention settings against Cedar policies")]
+#[command(
+    name = "compliance",
+    version,
+    about = "Check Kubernetes manifests, API-key inventories and retention settings against Cedar policies"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +24,24 @@ struct Cli {
 enum Command {
     /// Check folders or files (`-` reads standard input) and report.
     Check(CheckArgs),
+    /// List the rules: built-in ones and those of `--policies` folders.
+    Rules(RulesArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    format: RulesFormat,
+    /// Extra policy folder (`*.cedar`).
+    #[arg(long = "policies", value_name = "DIR")]
+    policies: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,8 +134,23 @@ fn run_check(a: CheckArgs) -> ExitCode {
     ExitCode::from(rep.exit_code() as u8)
 }
 
+fn run_rules(a: RulesArgs) -> ExitCode {
+    let rules = match check::load_rules(&a.policies) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let text = match a.format {
+        RulesFormat::Table => report::rules::table(&rules),
+        RulesFormat::Json => report::rules::json(&rules),
+        RulesFormat::Markdown => report::rules::markdown(&rules),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(a) => run_check(a),
+        Command::Rules(a) => run_rules(a),
     }
 }

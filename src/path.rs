@@ -92,6 +92,9 @@ mod tests {
         let l = key("metadata.labels", "app.kubernetes.io/name");
         assert_eq!(l, "metadata.labels[\"app.kubernetes.io/name\"]");
         assert_eq!(parent(&l), Some("metadata.labels"));
-        assert_eq!(from_pointer("items[1]", "/keys/0/createdAt"), "items[1].keys[0].createdAt");
+        assert_eq!(
+            from_pointer("items[1]", "/keys/0/createdAt"),
+            "items[1].keys[0].createdAt"
+        );
     }
 }

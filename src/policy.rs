@@ -20,7 +20,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("policies/rotation.cedar", include_str!("../policies/rotation.cedar")),
     ("policies/workloads.cedar", include_str!("../policies/workloads.cedar")),
     ("policies/rbac.cedar", include_str!("../policies/rbac.cedar")),
-    ("policies/tls-network.cedar", include_str!("../policies/tls-network.cedar")),
+    (
+        "policies/tls-network.cedar",
+        include_str!("../policies/tls-network.cedar"),
+    ),
     ("policies/retention.cedar", include_str!("../policies/retention.cedar")),
 ];
 
@@ -159,11 +162,22 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
             }
         };
         if set.templates().next().is_some() {
-            diags.push(diag_at(&src.name, &src.text, 0, "policy templates (with `?principal` / `?resource` slots) are not supported".into()));
+            diags.push(diag_at(
+                &src.name,
+                &src.text,
+                0,
+                "policy templates (with `?principal` / `?resource` slots) are not supported".into(),
+            ));
         }
         let mut in_file: Vec<&Policy> = set.policies().collect();
         // `from_str` names policies policy0, policy1, ... in file order
-        in_file.sort_by_key(|p| p.id().to_string().trim_start_matches("policy").parse::<usize>().unwrap_or(usize::MAX));
+        in_file.sort_by_key(|p| {
+            p.id()
+                .to_string()
+                .trim_start_matches("policy")
+                .parse::<usize>()
+                .unwrap_or(usize::MAX)
+        });
         let mut search_from = 0;
         for p in in_file {
             let offset = p
@@ -173,13 +187,15 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
             search_from = offset;
             let at = |m: String| diag_at(&src.name, &src.text, offset, m);
             let Some(id) = p.annotation("id").map(str::to_string) else {
-                diags.push(at("policy has no `@id(\"...\")` annotation: every rule needs a stable id".into()));
+                diags.push(at(
+                    "policy has no `@id(\"...\")` annotation: every rule needs a stable id".into(),
+                ));
                 continue;
             };
             if let Some((_, prev)) = policies.get(&id) {
                 let prev = &sources[*prev];
                 // a custom file may replace a built-in rule; anything else is a clash
-                if !(prev.builtin && !src.builtin) {
+                if !prev.builtin || src.builtin {
                     diags.push(at(format!("duplicate rule id `{id}` (also in `{}`)", prev.name)));
                     continue;
                 }
@@ -223,7 +239,9 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
     let result = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
     for e in result.validation_errors() {
         let id = e.policy_id().to_string();
-        let (file, text) = policies.get(&id).map_or(("", ""), |(_, si)| (sources[*si].name.as_str(), sources[*si].text.as_str()));
+        let (file, text) = policies.get(&id).map_or(("", ""), |(_, si)| {
+            (sources[*si].name.as_str(), sources[*si].text.as_str())
+        });
         diags.push(diagnostic_of(file, text, e));
     }
     if !diags.is_empty() {
@@ -259,8 +277,9 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
             .ok_or_else(|| format!("rule `{id}` has no `@{k}(\"...\")` annotation"))
     };
     let severity_text = need("severity")?;
-    let severity = Severity::parse(&severity_text)
-        .ok_or_else(|| format!("rule `{id}` has `@severity(\"{severity_text}\")`: expected one of critical, high, medium, low, info"))?;
+    let severity = Severity::parse(&severity_text).ok_or_else(|| {
+        format!("rule `{id}` has `@severity(\"{severity_text}\")`: expected one of critical, high, medium, low, info")
+    })?;
     let applies_to = match p.resource_constraint() {
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => Kind::from_name(&t.to_string()),
         _ => None,
@@ -282,7 +301,11 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         message: p.annotation("message").map(str::to_string),
         field: p.annotation("field").map(str::to_string),
         applies_to,
-        source: if src.builtin { "built-in".into() } else { src.name.clone() },
+        source: if src.builtin {
+            "built-in".into()
+        } else {
+            src.name.clone()
+        },
         file: src.name.clone(),
         line,
         text: p.to_string(),

@@ -13,10 +13,18 @@ use yaml_rust2::scanner::Marker;
 pub type DocPositions = HashMap<String, Pos>;
 
 enum Frame {
-    Map { path: String, pending: Option<String> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        pending: Option<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
     /// A complex (non-scalar) mapping key: nothing inside is addressable.
-    Opaque { depth: usize },
+    Opaque {
+        depth: usize,
+    },
 }
 
 fn pos(mark: &Marker) -> Pos {
@@ -178,7 +186,10 @@ data: {k: v}
         assert_eq!(docs.len(), 2);
         let d = &docs[0];
         assert_eq!(d["kind"], Pos { line: 2, column: 1 });
-        assert_eq!(d["metadata.labels[\"app.kubernetes.io/name\"]"], Pos { line: 6, column: 5 });
+        assert_eq!(
+            d["metadata.labels[\"app.kubernetes.io/name\"]"],
+            Pos { line: 6, column: 5 }
+        );
         assert_eq!(d["spec.containers[0]"], Pos { line: 9, column: 7 });
         assert_eq!(d["spec.containers[0].env[0].value"], Pos { line: 12, column: 11 });
         assert_eq!(d["spec.containers[0].env[1].value"], Pos { line: 13, column: 20 });

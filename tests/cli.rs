@@ -1,5 +1,7 @@
 //! The command line, end to end: exit codes, formats, bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -11,7 +13,11 @@ fn compliance() -> Command {
 }
 
 fn json_of(args: &[&str]) -> (Value, i32) {
-    let out = compliance().args(args).args(["--format", "json", "--now", NOW]).output().unwrap();
+    let out = compliance()
+        .args(args)
+        .args(["--format", "json", "--now", NOW])
+        .output()
+        .unwrap();
     let code = out.status.code().unwrap();
     (serde_json::from_slice(&out.stdout).unwrap(), code)
 }
@@ -35,8 +41,16 @@ fn fail_on_threshold_decides_exit_0_or_1() {
     )
     .unwrap();
     // only RET-005 (medium) fires: below the default `high`, at `medium`
-    compliance().args(["check", "--now", NOW]).arg(dir.path()).assert().code(0);
-    compliance().args(["check", "--now", NOW, "--fail-on", "medium"]).arg(dir.path()).assert().code(1);
+    compliance()
+        .args(["check", "--now", NOW])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    compliance()
+        .args(["check", "--now", NOW, "--fail-on", "medium"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -47,13 +61,27 @@ fn bad_inputs_are_reported_with_file_and_line_and_the_rest_is_checked() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["file"].as_str().unwrap().to_string(), e["line"].as_u64(), e["message"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["line"].as_u64(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let find = |f: &str| errors.iter().find(|e| e.0 == f).unwrap_or_else(|| panic!("no error for {f}: {errors:?}"));
+    let find = |f: &str| {
+        errors
+            .iter()
+            .find(|e| e.0 == f)
+            .unwrap_or_else(|| panic!("no error for {f}: {errors:?}"))
+    };
     let t = find("truncated.yaml");
     // libyaml reports the end of the stream, and where the open quote began
     assert_eq!(t.1, Some(7), "{t:?}");
-    assert!(t.2.starts_with("invalid YAML") && t.2.contains("quoted scalar at line 6"), "{t:?}");
+    assert!(
+        t.2.starts_with("invalid YAML") && t.2.contains("quoted scalar at line 6"),
+        "{t:?}"
+    );
     let w = find("wrong-type.yaml");
     assert_eq!(w.1, Some(6));
     assert!(w.2.contains("`spec.replicas`") && w.2.contains("expected i32"), "{w:?}");
@@ -64,10 +92,18 @@ fn bad_inputs_are_reported_with_file_and_line_and_the_rest_is_checked() {
     assert_eq!(l.1, Some(6));
     assert!(l.2.contains("not valid UTF-8"), "{l:?}");
     // an unknown kind and an empty file are not errors
-    assert!(errors.iter().all(|e| e.0 != "unknown-kind.yaml" && e.0 != "empty.yaml"), "{errors:?}");
+    assert!(
+        errors.iter().all(|e| e.0 != "unknown-kind.yaml" && e.0 != "empty.yaml"),
+        "{errors:?}"
+    );
     assert_eq!(errors.len(), 4, "{errors:?}");
     // the good file is still checked
-    let privileged: Vec<_> = r["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "K8S-001").collect();
+    let privileged: Vec<_> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "K8S-001")
+        .collect();
     assert_eq!(privileged.len(), 1);
     assert_eq!(privileged[0]["file"], "good.yaml");
     assert_eq!(privileged[0]["line"], 10);
@@ -87,14 +123,22 @@ fn standard_input_is_read_for_a_dash() {
 #[test]
 fn exclude_globs_skip_files() {
     let (r, _) = json_of(&["check", "examples/deploy", "--exclude", "frontend.yaml"]);
-    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["file"] != "frontend.yaml"));
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["file"] != "frontend.yaml"));
     assert_eq!(r["summary"]["files"], 9);
 }
 
 #[test]
 fn output_file_and_formats() {
     let dir = tempfile::tempdir().unwrap();
-    for (format, marker) in [("markdown", "# Compliance report"), ("html", "<!doctype html>"), ("json", "\"tool\"")] {
+    for (format, marker) in [
+        ("markdown", "# Compliance report"),
+        ("html", "<!doctype html>"),
+        ("json", "\"tool\""),
+    ] {
         let out = dir.path().join(format!("report.{format}"));
         compliance()
             .args(["check", "examples/deploy", "--now", NOW, "--format", format, "--output"])
@@ -103,13 +147,19 @@ fn output_file_and_formats() {
             .code(1)
             .stdout(predicate::str::is_empty());
         let text = std::fs::read_to_string(&out).unwrap();
-        assert!(text.to_ascii_lowercase().contains(&marker.to_ascii_lowercase()), "{format}");
+        assert!(
+            text.to_ascii_lowercase().contains(&marker.to_ascii_lowercase()),
+            "{format}"
+        );
     }
 }
 
 #[test]
 fn html_report_is_self_contained() {
-    let out = compliance().args(["check", "examples/deploy", "--now", NOW, "--format", "html"]).output().unwrap();
+    let out = compliance()
+        .args(["check", "examples/deploy", "--now", NOW, "--format", "html"])
+        .output()
+        .unwrap();
     let html = String::from_utf8(out.stdout).unwrap();
     for forbidden in ["<script src", "<link ", "http://", "https://fonts", "@import"] {
         assert!(!html.contains(forbidden), "{forbidden}");
@@ -119,10 +169,20 @@ fn html_report_is_self_contained() {
 
 #[test]
 fn usage_errors_exit_2() {
-    compliance().args(["check", "examples/deploy", "--now", "yesterday"]).assert().code(2).stderr(predicate::str::contains("`yesterday`"));
-    compliance().args(["check", "examples/deploy", "--exclude", "a[b"]).assert().code(2);
+    compliance()
+        .args(["check", "examples/deploy", "--now", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`yesterday`"));
+    compliance()
+        .args(["check", "examples/deploy", "--exclude", "a[b"])
+        .assert()
+        .code(2);
     compliance().args(["check"]).assert().code(2);
-    compliance().args(["check", "examples/deploy", "--policies", "tests/fixtures/no-such-dir"]).assert().code(2);
+    compliance()
+        .args(["check", "examples/deploy", "--policies", "tests/fixtures/no-such-dir"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -145,7 +205,13 @@ fn a_broken_custom_policy_stops_the_run() {
 #[test]
 fn same_input_and_now_give_identical_bytes() {
     for format in ["json", "markdown", "html", "text"] {
-        let run = || compliance().args(["check", "examples/deploy", "--now", NOW, "--format", format]).output().unwrap().stdout;
+        let run = || {
+            compliance()
+                .args(["check", "examples/deploy", "--now", NOW, "--format", format])
+                .output()
+                .unwrap()
+                .stdout
+        };
         assert_eq!(run(), run(), "{format}");
     }
 }

@@ -2,6 +2,8 @@
 //! polaris, kubernetes/examples and microservices-demo) loads without a panic, and the
 //! only input errors are the files that are genuinely invalid.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use compliance::check::{self, Options};
 use compliance::finding::Severity;
 use compliance::loader::Limits;
@@ -64,14 +66,18 @@ fn the_whole_corpus_loads_and_only_invalid_files_error() {
     assert!(report.summary.files >= 1300, "{:?}", report.summary);
     assert!(report.summary.resources >= 2000, "{:?}", report.summary);
     // the corpus is full of checker fixtures: every workload rule fires somewhere
-    for rule in ["K8S-001", "K8S-002", "K8S-003", "K8S-004", "K8S-005", "RBAC-001", "RBAC-002", "SEC-002", "SEC-004", "TLS-001"] {
+    for rule in [
+        "K8S-001", "K8S-002", "K8S-003", "K8S-004", "K8S-005", "RBAC-001", "RBAC-002", "SEC-002", "SEC-004", "TLS-001",
+    ] {
         assert!(report.findings.iter().any(|f| f.rule == rule), "{rule} never fired");
     }
     // every finding points inside its file
     for f in &report.findings {
         let text = std::fs::read_to_string(corpus().join(&f.file)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        let line = lines.get(f.line as usize - 1).unwrap_or_else(|| panic!("{f:?} beyond the end"));
+        let line = lines
+            .get(f.line as usize - 1)
+            .unwrap_or_else(|| panic!("{f:?} beyond the end"));
         assert!((f.column as usize) <= line.chars().count() + 1, "{f:?}: {line}");
     }
 }

@@ -1,6 +1,8 @@
 //! Runs every case folder under tests/cases (input files + expected.yaml) and checks that
 //! each built-in rule has a case where it fires and a case where it must not.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use compliance::casetest;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,7 +16,13 @@ fn every_case_passes() {
         .map(|c| casetest::run_case(c, &[]))
         .filter_map(|r| r.failure.map(|f| format!("{}:{f}", r.name)))
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

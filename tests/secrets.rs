@@ -1,5 +1,7 @@
 //! No planted secret value appears in full in any output format or error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 
 fn planted() -> Vec<String> {
@@ -16,19 +18,44 @@ fn no_format_prints_a_planted_secret() {
     for format in ["text", "json", "markdown", "html"] {
         let out = Command::cargo_bin("compliance")
             .unwrap()
-            .args(["check", "tests/fixtures/planted", "--exclude", "KEYS.txt", "--now", "2026-11-24T00:00:00Z", "--format", format])
+            .args([
+                "check",
+                "tests/fixtures/planted",
+                "--exclude",
+                "KEYS.txt",
+                "--now",
+                "2026-11-24T00:00:00Z",
+                "--format",
+                format,
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "the wrongly typed file is an input error");
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         for s in &secrets {
             assert!(!all.contains(s.as_str()), "{format} output contains a planted secret");
             // not even most of it
-            assert!(!all.contains(&s[..s.len() - 4]), "{format} output contains most of a planted secret");
+            assert!(
+                !all.contains(&s[..s.len() - 4]),
+                "{format} output contains most of a planted secret"
+            );
         }
         // the detections are there, masked
-        for masked in ["sk-pr…[redacted]", "sk-an…[redacted]", "sk-Vb…[redacted]", "sk-sv…[redacted]"] {
-            let m = if format == "html" { masked.to_string() } else { masked.to_string() };
+        for masked in [
+            "sk-pr…[redacted]",
+            "sk-an…[redacted]",
+            "sk-Vb…[redacted]",
+            "sk-sv…[redacted]",
+        ] {
+            let m = if format == "html" {
+                masked.to_string()
+            } else {
+                masked.to_string()
+            };
             assert!(all.contains(&m), "{format}: {m} missing");
         }
     }
@@ -38,7 +65,14 @@ fn no_format_prints_a_planted_secret() {
 fn every_planted_location_is_found() {
     let out = Command::cargo_bin("compliance")
         .unwrap()
-        .args(["check", "tests/fixtures/planted/everywhere.yaml", "--now", "2026-11-24T00:00:00Z", "--format", "json"])
+        .args([
+            "check",
+            "tests/fixtures/planted/everywhere.yaml",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -1,6 +1,8 @@
 //! Snapshots of the shipped example's reports. Review changes with `cargo insta review`
 //! (or set INSTA_UPDATE=always and read the diff).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use compliance::check::{self, Options};
 use compliance::finding::Severity;
 use compliance::loader::Limits;

@@ -91,23 +91,39 @@ impl Index {
                 Object::RoleBinding(b) => {
                     ix.bind_subjects(b.subjects.as_deref().unwrap_or_default(), &ns);
                     if b.role_ref.kind == "ClusterRole" {
-                        ix.cluster_role_use.entry(b.role_ref.name.clone()).or_default().namespace_binding = true;
+                        ix.cluster_role_use
+                            .entry(b.role_ref.name.clone())
+                            .or_default()
+                            .namespace_binding = true;
                     }
                 }
                 Object::ClusterRoleBinding(b) => {
                     ix.bind_subjects(b.subjects.as_deref().unwrap_or_default(), &ns);
-                    ix.cluster_role_use.entry(b.role_ref.name.clone()).or_default().cluster_binding = true;
+                    ix.cluster_role_use
+                        .entry(b.role_ref.name.clone())
+                        .or_default()
+                        .cluster_binding = true;
                 }
                 Object::Secret(s) => {
-                    let data = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()));
+                    let data = s
+                        .data
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()));
                     let string_data = s.string_data.iter().flatten().map(|(k, v)| (k, v.clone()));
-                    if data.chain(string_data).any(|(k, v)| detect::is_key_name(k) || detect::looks_like_api_key(&v)) {
+                    if data
+                        .chain(string_data)
+                        .any(|(k, v)| detect::is_key_name(k) || detect::looks_like_api_key(&v))
+                    {
                         ix.key_secrets.insert((ns, d.name.clone()));
                     }
                 }
                 Object::Inventory(inv) => {
                     for k in &inv.keys {
-                        ix.key_environments.entry(k.name.clone()).or_default().insert(k.environment.clone());
+                        ix.key_environments
+                            .entry(k.name.clone())
+                            .or_default()
+                            .insert(k.environment.clone());
                         let Some(storage) = &k.storage else { continue };
                         let Some(r) = &storage.reference else { continue };
                         ix.storage_environments
@@ -134,7 +150,11 @@ impl Index {
     }
 
     /// Egress policies of `namespace` that select a pod with `labels`.
-    pub fn egress_for<'a>(&'a self, namespace: &str, labels: &'a BTreeMap<String, String>) -> impl Iterator<Item = &'a EgressPolicy> + 'a {
+    pub fn egress_for<'a>(
+        &'a self,
+        namespace: &str,
+        labels: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a EgressPolicy> + 'a {
         self.egress
             .get(namespace)
             .into_iter()

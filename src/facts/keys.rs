@@ -22,13 +22,18 @@ pub fn is_expensive(model: &str) -> bool {
 /// Preview and experimental releases.
 pub fn is_experimental(model: &str) -> bool {
     let m = model.to_ascii_lowercase();
-    ["preview", "experimental", "-exp", "alpha", "beta"].iter().any(|w| m.contains(w))
+    ["preview", "experimental", "-exp", "alpha", "beta"]
+        .iter()
+        .any(|w| m.contains(w))
 }
 
 /// Small, cheap models: what a testing key should be limited to.
 pub fn is_test_model(model: &str) -> bool {
     let m = model.to_ascii_lowercase();
-    ["mini", "nano", "haiku", "flash", "lite", "test"].iter().any(|w| m.contains(w)) || m.starts_with("gpt-3.5")
+    ["mini", "nano", "haiku", "flash", "lite", "test"]
+        .iter()
+        .any(|w| m.contains(w))
+        || m.starts_with("gpt-3.5")
 }
 
 pub use crate::kinds::parse_cidr as prefix;
@@ -93,8 +98,14 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
             .datetime("lastRotated", rotated)
             .bool("rotationRecorded", k.last_rotated.is_some())
             .long("rotationAgeDays", rotation_age)
-            .str("storageKind", k.storage.as_ref().map(|s| s.kind.clone()).unwrap_or_default())
-            .str("storageRef", k.storage.as_ref().and_then(|s| s.reference.clone()).unwrap_or_default())
+            .str(
+                "storageKind",
+                k.storage.as_ref().map(|s| s.kind.clone()).unwrap_or_default(),
+            )
+            .str(
+                "storageRef",
+                k.storage.as_ref().and_then(|s| s.reference.clone()).unwrap_or_default(),
+            )
             .bool("sharedAcrossEnvironments", !shared_with.is_empty())
             .set("sharedWith", shared_with)
             .field("models", path::key(&kp, "models"))
@@ -104,7 +115,17 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
             .field("status", path::key(&kp, "status"))
             .field("environment", path::key(&kp, "environment"))
             .field("storage", path::keys(&kp, "storage.kind"))
-            .field("lastRotated", path::key(&kp, if k.last_rotated.is_some() { "lastRotated" } else { "createdAt" }));
+            .field(
+                "lastRotated",
+                path::key(
+                    &kp,
+                    if k.last_rotated.is_some() {
+                        "lastRotated"
+                    } else {
+                        "createdAt"
+                    },
+                ),
+            );
         if let Some(q) = &k.quota {
             if let Some(usd) = q.monthly_usd {
                 r = r.long("quotaUsd", usd.round() as i64);

@@ -73,7 +73,10 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
         } else if cluster_scoped(&d.kind) {
             continue;
         } else {
-            (d.effective_namespace(), crate::path::keys(&d.base, "metadata.namespace"))
+            (
+                d.effective_namespace(),
+                crate::path::keys(&d.base, "metadata.namespace"),
+            )
         };
         seen.entry(ns).or_insert(Location {
             file: d.file,

@@ -73,7 +73,16 @@ pub fn annotations(doc: &Document, parent: Kind, parent_id: &str, out: &mut Vec<
     let base = path::keys(&doc.base, "metadata.annotations");
     for (k, v) in doc.annotations() {
         let looks = detect::looks_like_api_key(&v);
-        out.push(value_entity(loc(doc, path::key(&base, &k)), &display, parent, parent_id, "annotation", &k, &v, looks));
+        out.push(value_entity(
+            loc(doc, path::key(&base, &k)),
+            &display,
+            parent,
+            parent_id,
+            "annotation",
+            &k,
+            &v,
+            looks,
+        ));
     }
 }
 
@@ -85,7 +94,10 @@ const REDIRECT_ON: &[&str] = &[
     "alb.ingress.kubernetes.io/ssl-redirect",
     "traefik.ingress.kubernetes.io/redirect-entry-point",
 ];
-const REDIRECT_OFF: &[&str] = &["nginx.ingress.kubernetes.io/ssl-redirect", "ingress.kubernetes.io/ssl-redirect"];
+const REDIRECT_OFF: &[&str] = &[
+    "nginx.ingress.kubernetes.io/ssl-redirect",
+    "ingress.kubernetes.io/ssl-redirect",
+];
 
 /// Annotations of ingress controllers that limit request rates.
 const RATE_LIMIT: &[&str] = &[
@@ -108,11 +120,20 @@ fn host_covered(host: &str, tls_hosts: &[String]) -> bool {
 pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String {
     let display = doc.display();
     let annotations = doc.annotations();
-    let ann = |k: &str| annotations.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().to_ascii_lowercase());
+    let ann = |k: &str| {
+        annotations
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
     let spec = ing.spec.as_ref();
     let tls = spec.and_then(|s| s.tls.as_ref()).filter(|t| !t.is_empty());
     let has_tls = tls.is_some();
-    let tls_hosts: Vec<String> = tls.into_iter().flatten().flat_map(|t| t.hosts.clone().unwrap_or_default()).collect();
+    let tls_hosts: Vec<String> = tls
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.hosts.clone().unwrap_or_default())
+        .collect();
     let off = REDIRECT_OFF.iter().find(|k| ann(k).as_deref() == Some("false"));
     let on = REDIRECT_ON.iter().any(|k| ann(k).is_some_and(|v| v != "false"));
     // ingress-nginx redirects by default once TLS is configured
@@ -123,7 +144,10 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
         .parent(Kind::Namespace, &doc.effective_namespace())
         .str("name", doc.name.clone())
         .str("namespace", doc.effective_namespace())
-        .str("ingressClass", spec.and_then(|s| s.ingress_class_name.clone()).unwrap_or_default())
+        .str(
+            "ingressClass",
+            spec.and_then(|s| s.ingress_class_name.clone()).unwrap_or_default(),
+        )
         .bool("hasTls", has_tls)
         .bool("httpsRedirect", redirect)
         .bool("rateLimited", RATE_LIMIT.iter().any(|k| ann(k).is_some()))
@@ -137,11 +161,15 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
     for (i, rule) in spec.and_then(|s| s.rules.as_ref()).into_iter().flatten().enumerate() {
         let Some(host) = &rule.host else { continue };
         out.push(
-            Resource::new(Kind::IngressHost, loc(doc, path::key(&path::index(&rules, i), "host")), display.clone())
-                .parent(Kind::Ingress, &id)
-                .str("host", host.clone())
-                .bool("coveredByTls", host_covered(host, &tls_hosts))
-                .bool("ingressHasTls", has_tls),
+            Resource::new(
+                Kind::IngressHost,
+                loc(doc, path::key(&path::index(&rules, i), "host")),
+                display.clone(),
+            )
+            .parent(Kind::Ingress, &id)
+            .str("host", host.clone())
+            .bool("coveredByTls", host_covered(host, &tls_hosts))
+            .bool("ingressHasTls", has_tls),
         );
     }
     id

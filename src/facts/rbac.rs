@@ -8,7 +8,13 @@ use k8s_openapi::api::rbac::v1::PolicyRule;
 
 const READ_VERBS: &[&str] = &["get", "list", "watch", "*"];
 
-pub fn role(doc: &Document, rules: &[PolicyRule], cluster_role: bool, index: &Index, out: &mut Vec<Resource>) -> String {
+pub fn role(
+    doc: &Document,
+    rules: &[PolicyRule],
+    cluster_role: bool,
+    index: &Index,
+    out: &mut Vec<Resource>,
+) -> String {
     let display = doc.display();
     // a ClusterRole bound only by RoleBindings grants its rules in those namespaces only
     let cluster_wide = cluster_role
@@ -44,7 +50,11 @@ pub fn role(doc: &Document, rules: &[PolicyRule], cluster_role: bool, index: &In
         let reads_secrets = groups.iter().any(|g| g.is_empty() || g == "*")
             && resources.iter().any(|r| r == "secrets" || r == "*")
             && rule.verbs.iter().any(|v| READ_VERBS.contains(&v.as_str()));
-        let wildcard_field = if rule.verbs.iter().any(|v| v == "*") { "verbs" } else { "resources" };
+        let wildcard_field = if rule.verbs.iter().any(|v| v == "*") {
+            "verbs"
+        } else {
+            "resources"
+        };
         out.push(
             Resource::new(
                 Kind::RbacRule,

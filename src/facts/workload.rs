@@ -104,8 +104,25 @@ fn template<'a>(doc: &'a Document) -> Option<Template<'a>> {
 }
 
 /// Label keys and values that mark a workload as serving browsers or apps directly.
-const FRONTEND_KEYS: &[&str] = &["tier", "component", "app.kubernetes.io/component", "role", "layer", "type"];
-const FRONTEND_VALUES: &[&str] = &["frontend", "front-end", "client", "client-facing", "web", "ui", "webapp", "browser", "spa"];
+const FRONTEND_KEYS: &[&str] = &[
+    "tier",
+    "component",
+    "app.kubernetes.io/component",
+    "role",
+    "layer",
+    "type",
+];
+const FRONTEND_VALUES: &[&str] = &[
+    "frontend",
+    "front-end",
+    "client",
+    "client-facing",
+    "web",
+    "ui",
+    "webapp",
+    "browser",
+    "spa",
+];
 
 fn is_frontend(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>) -> Option<String> {
     labels
@@ -158,7 +175,11 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
     let wl_id = Resource::new(Kind::Workload, wl_loc.clone(), display.clone()).id;
     let mut children = Vec::new();
     let mut holds_key = false;
-    let containers = spec.containers.iter().enumerate().map(|(i, c)| (c, false, path::index(&path::key(&t.path, "containers"), i)));
+    let containers = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c, false, path::index(&path::key(&t.path, "containers"), i)));
     let inits = spec
         .init_containers
         .iter()
@@ -166,7 +187,19 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
         .enumerate()
         .map(|(i, c)| (c, true, path::index(&path::key(&t.path, "initContainers"), i)));
     for (c, init, cpath) in containers.chain(inits) {
-        holds_key |= container(doc, spec, c, init, &cpath, &t.path, &wl_id, &ns, index, &display, &mut children);
+        holds_key |= container(
+            doc,
+            spec,
+            c,
+            init,
+            &cpath,
+            &t.path,
+            &wl_id,
+            &ns,
+            index,
+            &display,
+            &mut children,
+        );
     }
     // a secret volume of a key secret hands the key to the pod as a file
     holds_key |= spec
@@ -305,7 +338,10 @@ fn container(
                 .bool("looksLikeApiKey", key)
                 .bool("sensitiveName", sensitive)
                 .bool("fromSecret", secret_ref.is_some())
-                .bool("disablesTlsVerify", env.value.is_some() && detect::env_disables_tls(&env.name, value))
+                .bool(
+                    "disablesTlsVerify",
+                    env.value.is_some() && detect::env_disables_tls(&env.name, value),
+                )
                 .bool("httpGatewayUrl", detect::http_gateway_url(&env.name, value))
                 .str("masked", masked)
                 .field("value", path::key(&epath, "value"))
@@ -325,7 +361,16 @@ fn container(
             let vpath = path::index(&path::key(cpath, field), k);
             let key = detect::looks_like_api_key(text);
             holds_key |= key;
-            out.push(value_entity(loc(vpath), display, Kind::Container, &cont_id, source, "", text, key));
+            out.push(value_entity(
+                loc(vpath),
+                display,
+                Kind::Container,
+                &cont_id,
+                source,
+                "",
+                text,
+                key,
+            ));
         }
     }
     holds_key
@@ -334,7 +379,16 @@ fn container(
 /// A literal that may carry a secret or an insecure setting: an argument, a command word,
 /// an annotation, a ConfigMap or Secret entry.
 #[allow(clippy::too_many_arguments)]
-pub fn value_entity(loc: Location, display: &str, parent: Kind, parent_id: &str, source: &str, key_name: &str, text: &str, looks_like_key: bool) -> Resource {
+pub fn value_entity(
+    loc: Location,
+    display: &str,
+    parent: Kind,
+    parent_id: &str,
+    source: &str,
+    key_name: &str,
+    text: &str,
+    looks_like_key: bool,
+) -> Resource {
     let sensitive = !key_name.is_empty() && detect::is_sensitive_name(key_name);
     let literal = detect::is_literal_value(text);
     let masked = if looks_like_key {

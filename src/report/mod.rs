@@ -3,6 +3,7 @@
 //! terminals.
 
 mod json;
+pub mod rules;
 mod template;
 mod text;
 

@@ -9,7 +9,11 @@ use std::fmt::Write;
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let _ = writeln!(out, "{}:{}:{}: {} {}: {}", f.file, f.line, f.column, f.severity, f.rule, f.title);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} {}: {}",
+            f.file, f.line, f.column, f.severity, f.rule, f.title
+        );
         let _ = writeln!(out, "    {}", f.message);
         let _ = writeln!(out, "    at `{}` in {}", f.path, f.resource);
         let _ = writeln!(out, "    fix: {}", f.remediation);
@@ -50,7 +54,11 @@ pub fn render(report: &Report) -> String {
         "\n{} finding{}{} in {} file{} ({} resources, {} entities examined); {} error{}.",
         s.findings,
         if s.findings == 1 { "" } else { "s" },
-        if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) },
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
         s.files,
         if s.files == 1 { "" } else { "s" },
         s.resources,
