@@ -184,7 +184,8 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
                 .annotation("id")
                 .and_then(|id| src.text[search_from..].find(&format!("\"{id}\"")))
                 .map_or(search_from, |i| search_from + i);
-            search_from = offset;
+            // the next policy's id is searched for after this one
+            search_from = (offset + 1).min(src.text.len());
             let at = |m: String| diag_at(&src.name, &src.text, offset, m);
             let Some(id) = p.annotation("id").map(str::to_string) else {
                 diags.push(at(
@@ -310,4 +311,67 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         line,
         text: p.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_rules_validate_and_are_well_annotated() {
+        let set = load(&[]).unwrap();
+        assert!(set.rules.len() >= 40);
+        let controls: Vec<&str> = crate::checklist::CONTROLS.iter().map(|c| c.0).collect();
+        for r in set.rules.values() {
+            assert!(
+                r.applies_to.is_some(),
+                "{}: scope every rule with `resource is T`",
+                r.id
+            );
+            for c in &r.checklist {
+                assert!(controls.contains(&c.as_str()), "{}: unknown control {c}", r.id);
+            }
+            assert!(
+                ["secrets", "least-privilege", "rotation", "tls-network", "retention"].contains(&r.category.as_str()),
+                "{}: {}",
+                r.id,
+                r.category
+            );
+            assert!(r.message.is_some(), "{} has no @message", r.id);
+        }
+    }
+
+    #[test]
+    fn custom_rules_override_built_ins_by_id() {
+        let custom = "@id(\"K8S-004\")\n@title(\"Writable root filesystem (strict)\")\n@severity(\"high\")\n@remediation(\"r\")\nforbid (principal, action, resource is Container) when { !resource.readOnlyRootFilesystem };\n";
+        let set = load(&[("custom.cedar".into(), custom.into())]).unwrap();
+        let r = &set.rules["K8S-004"];
+        assert_eq!(r.severity, Severity::High);
+        assert_eq!(r.source, "custom.cedar");
+    }
+
+    #[test]
+    fn missing_annotations_and_duplicates_are_diagnosed_with_lines() {
+        let text = "@id(\"A-1\")\n@severity(\"high\")\n@remediation(\"r\")\nforbid (principal, action, resource is Container) when { resource.privileged };\n\n@id(\"A-1\")\n@title(\"t\")\n@severity(\"urgent\")\n@remediation(\"r\")\nforbid (principal, action, resource is Container) when { resource.privileged };\n";
+        let Err(diags) = load(&[("c.cedar".into(), text.into())]) else {
+            panic!("expected diagnostics")
+        };
+        let messages: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("c.cedar:1:") && m.contains("`@title")),
+            "{messages:?}"
+        );
+        assert!(messages.iter().any(|m| m.starts_with("c.cedar:6:")), "{messages:?}");
+    }
+
+    #[test]
+    fn type_errors_are_located() {
+        let text = "@id(\"A-2\")\n@title(\"t\")\n@severity(\"low\")\n@remediation(\"r\")\nforbid (principal, action, resource is Container)\nwhen { resource.name > 3 };\n";
+        let Err(diags) = load(&[("t.cedar".into(), text.into())]) else {
+            panic!("expected a type error")
+        };
+        assert!(diags.iter().any(|d| d.file == "t.cedar" && d.line == 6), "{diags:?}");
+    }
 }

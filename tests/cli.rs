@@ -215,3 +215,53 @@ fn same_input_and_now_give_identical_bytes() {
         assert_eq!(run(), run(), "{format}");
     }
 }
+
+#[test]
+fn a_policy_that_errors_at_evaluation_is_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("overflow.cedar"),
+        "@id(\"CUSTOM-1\")\n@title(\"overflows\")\n@severity(\"low\")\n@remediation(\"none\")\nforbid (principal, action, resource is ApiKey)\nwhen { resource.rotationAgeDays * 9223372036854775807 > 0 };\n",
+    )
+    .unwrap();
+    let out = compliance()
+        .args([
+            "check",
+            "examples/deploy/api-keys.yaml",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--policies",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 5, "one per key: {errors:#?}");
+    let first = &errors[0];
+    assert_eq!(first["file"], "examples/deploy/api-keys.yaml");
+    assert!(first["line"].as_u64().unwrap() > 1);
+    let message = first["message"].as_str().unwrap();
+    assert!(
+        message.contains("rule `CUSTOM-1` could not be evaluated") && message.contains("overflow"),
+        "{message}"
+    );
+}
+
+#[test]
+fn rules_lists_every_built_in_rule() {
+    let out = compliance().args(["rules", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"SEC-001") && ids.contains(&"RET-005"), "{ids:?}");
+    assert!(rules.as_array().unwrap().iter().all(|r| r["source"] == "built-in"));
+}
