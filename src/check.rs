@@ -157,7 +157,7 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
     errors.sort();
     errors.dedup();
 
-    let checklist = checklist::roll_up(&rules, &evaluation.examined, &findings);
+    let checklist = checklist::roll_up(&rules, &resources, &findings);
     let failed = findings.iter().any(|f| f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Report {

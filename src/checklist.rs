@@ -2,10 +2,9 @@
 //! at least one resource and none of them fired: no data is "no-evidence", never "pass".
 
 use crate::finding::Finding;
-use crate::model::Kind;
-use crate::policy::RuleSet;
+use crate::model::{Attr, Resource};
+use crate::policy::{Rule, RuleSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
 
 pub const BEFORE_GOING_LIVE: &str = "Before Going Live";
 pub const REGULAR_REVIEW: &str = "Regular Review";
@@ -58,29 +57,37 @@ pub struct Control {
     pub status: Status,
     /// Rules that evidence the control.
     pub rules: Vec<String>,
-    /// Entities those rules examined.
+    /// Entities those rules examined that count as evidence.
     pub resources: usize,
     pub findings: usize,
 }
 
-pub fn roll_up(rules: &RuleSet, examined: &BTreeMap<Kind, usize>, findings: &[Finding]) -> Vec<Control> {
+/// Does entity `r` count as evidence for `rule`: the rule applies to its type and, where the
+/// rule names an `@evidence` fact, that fact is true.
+fn evidences(rule: &Rule, r: &Resource) -> bool {
+    rule.applies_to.is_none_or(|k| k == r.kind)
+        && rule
+            .evidence
+            .as_deref()
+            .is_none_or(|e| r.attr(e) == Some(&Attr::Bool(true)))
+}
+
+pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) -> Vec<Control> {
     CONTROLS
         .iter()
         .map(|(id, section, title)| {
-            let evidencing: Vec<_> = rules
+            let evidencing: Vec<&Rule> = rules
                 .rules
                 .values()
                 .filter(|r| r.checklist.iter().any(|c| c == id))
                 .collect();
-            let kinds: BTreeSet<Option<Kind>> = evidencing.iter().map(|r| r.applies_to).collect();
-            let resources = if kinds.contains(&None) {
-                examined.values().sum()
+            let resources = if evidencing.is_empty() {
+                0
             } else {
-                kinds
+                resources
                     .iter()
-                    .flatten()
-                    .map(|k| examined.get(k).copied().unwrap_or(0))
-                    .sum()
+                    .filter(|r| evidencing.iter().any(|rule| evidences(rule, r)))
+                    .count()
             };
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
             let status = if fired > 0 {

@@ -209,13 +209,13 @@ pub fn text_disables_tls(text: &str) -> Option<usize> {
     TLS_OFF_TEXT.find(text).map(|m| m.start())
 }
 
-static HTTP_URL: LazyLock<Regex> = LazyLock::new(|| compile(r"http://[^\s\x22'<>`]+"));
+static URL: LazyLock<Regex> = LazyLock::new(|| compile(r"https?://[^\s\x22'<>`]+"));
 
 const GATEWAY_HOST_HINTS: &[&str] = &["apertis", "openai", "anthropic", "llm", "gateway", "litellm"];
 const GATEWAY_NAME_HINTS: &[&str] = &["OPENAI", "APERTIS", "ANTHROPIC", "LLM", "GATEWAY", "AI_"];
 
 fn url_host(url: &str) -> &str {
-    let rest = url.trim_start_matches("http://");
+    let rest = url.trim_start_matches("http://").trim_start_matches("https://");
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let authority = authority.rsplit('@').next().unwrap_or(authority);
@@ -232,20 +232,34 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.starts_with("127.") || host == "::1" || host == "0.0.0.0"
 }
 
-/// An `http://` URL of an LLM gateway: either the host says so, or the setting's name does.
-/// Loopback addresses are left alone (a local proxy or a sidecar).
-pub fn http_gateway_url(name: &str, value: &str) -> bool {
-    let Some(m) = HTTP_URL.find(value) else {
-        return false;
-    };
-    let host = url_host(m.as_str()).to_ascii_lowercase();
-    if is_loopback(&host) {
-        return false;
-    }
+/// The first URL of an LLM gateway in `value`: either the host says so, or the setting's
+/// name does. Loopback addresses are left alone (a local proxy or a sidecar).
+fn gateway_url<'a>(name: &str, value: &'a str) -> Option<&'a str> {
     let n = normalise_name(name);
     let named = GATEWAY_NAME_HINTS.iter().any(|h| n.contains(h))
         && ["URL", "BASE", "ENDPOINT", "HOST", "API"].iter().any(|h| n.contains(h));
-    named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h))
+    URL.find_iter(value).map(|m| m.as_str()).find(|url| {
+        let host = url_host(url).to_ascii_lowercase();
+        !is_loopback(&host) && (named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h)))
+    })
+}
+
+/// Names an LLM gateway address (HTTP or HTTPS): evidence for "HTTPS enforced".
+pub fn mentions_gateway_url(name: &str, value: &str) -> bool {
+    gateway_url(name, value).is_some()
+}
+
+/// An `http://` address of an LLM gateway.
+pub fn http_gateway_url(name: &str, value: &str) -> bool {
+    let n = normalise_name(name);
+    let named = GATEWAY_NAME_HINTS.iter().any(|h| n.contains(h))
+        && ["URL", "BASE", "ENDPOINT", "HOST", "API"].iter().any(|h| n.contains(h));
+    URL.find_iter(value).map(|m| m.as_str()).any(|url| {
+        let host = url_host(url).to_ascii_lowercase();
+        url.starts_with("http://")
+            && !is_loopback(&host)
+            && (named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h)))
+    })
 }
 
 #[cfg(test)]
@@ -334,5 +348,7 @@ mod tests {
         assert!(!http_gateway_url("OPENAI_BASE_URL", "https://api.apertis.ai/v1"));
         assert!(!http_gateway_url("OPENAI_BASE_URL", "http://localhost:4000/v1"));
         assert!(!http_gateway_url("REDIS_URL", "http://redis:6379"));
+        assert!(mentions_gateway_url("BASE_URL", "https://api.apertis.ai/v1"));
+        assert!(!mentions_gateway_url("REDIS_URL", "https://redis:6379"));
     }
 }

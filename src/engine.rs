@@ -2,11 +2,10 @@
 //! parallel over one entity store built once per run.
 
 use crate::cedar::{self, Names};
-use crate::model::{Kind, Resource};
+use crate::model::Resource;
 use crate::policy::{RuleSet, BASELINE};
 use cedar_policy::{Authorizer, Decision, Entities, Request};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// A rule that matched an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +27,6 @@ pub struct EvalError {
 pub struct Evaluation {
     pub hits: Vec<Hit>,
     pub errors: Vec<EvalError>,
-    /// Entities examined, by type.
-    pub examined: BTreeMap<Kind, usize>,
 }
 
 pub struct Engine<'a> {
@@ -115,9 +112,6 @@ impl<'a> Engine<'a> {
             .map(|(i, r)| self.evaluate_one(&authorizer, i, r))
             .collect();
         let mut out = Evaluation::default();
-        for r in resources {
-            *out.examined.entry(r.kind).or_default() += 1;
-        }
         for (h, e) in results {
             out.hits.extend(h);
             out.errors.extend(e);

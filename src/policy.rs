@@ -42,6 +42,9 @@ pub struct Rule {
     pub message: Option<String>,
     /// The fact whose field a finding points at.
     pub field: Option<String>,
+    /// A Bool fact that makes an examined entity count as evidence for the rule's
+    /// checklist controls (a feature-flag ConfigMap is no evidence of HTTPS).
+    pub evidence: Option<String>,
     /// `resource is T` in the scope; `None` applies to every type.
     pub applies_to: Option<Kind>,
     /// `built-in` or the policy file's path.
@@ -301,6 +304,7 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         remediation: need("remediation")?,
         message: p.annotation("message").map(str::to_string),
         field: p.annotation("field").map(str::to_string),
+        evidence: p.annotation("evidence").map(str::to_string),
         applies_to,
         source: if src.builtin {
             "built-in".into()

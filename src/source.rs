@@ -35,6 +35,7 @@ mod tests {
         let t = "ab\ncdé\nf";
         assert_eq!(pos_at(t, 0), Pos { line: 1, column: 1 });
         assert_eq!(pos_at(t, 3), Pos { line: 2, column: 1 });
-        assert_eq!(pos_at(t, 8), Pos { line: 2, column: 4 });
+        assert_eq!(pos_at(t, 7), Pos { line: 2, column: 4 });
+        assert_eq!(pos_at(t, 8), Pos { line: 3, column: 1 });
     }
 }

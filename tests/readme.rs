@@ -12,7 +12,7 @@ fn readme_rule_table_is_in_sync() {
     assert_eq!(
         readme[start..end].trim_end(),
         table.trim_end(),
-        "README's rule table is stale: paste the output of `cargo run -- rules --format markdown` between the markers"
+        "README's rule table is stale: run scripts/update-readme-rules.sh"
     );
 }
 

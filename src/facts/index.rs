@@ -119,7 +119,8 @@ impl Index {
                     }
                 }
                 Object::Inventory(inv) => {
-                    for k in &inv.keys {
+                    // a revoked key is shared with nobody any more
+                    for k in inv.keys.iter().filter(|k| k.status != "revoked") {
                         ix.key_environments
                             .entry(k.name.clone())
                             .or_default()

@@ -55,7 +55,8 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
         let kp = path::index(&keys_path, i);
         let display = format!("ApiKey {}/{}", inv.metadata.name, k.name);
         let models = k.models.clone().unwrap_or_default();
-        let all_models = k.models.is_none() || models.iter().any(|m| m == "*");
+        // like allowedSubnets, an absent or empty list restricts nothing
+        let all_models = models.is_empty() || models.iter().any(|m| m == "*");
         let concrete = || models.iter().filter(|m| *m != "*").cloned();
         let subnets = k.allowed_subnets.clone().unwrap_or_default();
         let rotated = k.last_rotated.clone().unwrap_or_else(|| k.created_at.clone());
@@ -128,7 +129,8 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
             );
         if let Some(q) = &k.quota {
             if let Some(usd) = q.monthly_usd {
-                r = r.long("quotaUsd", usd.round() as i64);
+                // rounded up, so that 100.40 USD is over a 100 USD ceiling
+                r = r.long("quotaUsd", usd.ceil() as i64);
             }
             if let Some(tokens) = q.monthly_tokens {
                 r = r.long("quotaTokens", i64::try_from(tokens).unwrap_or(i64::MAX));
@@ -156,6 +158,7 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
                     .bool("anyAddress", any)
                     .str("entry", s.clone())
                     .str("keyName", k.name.clone())
+                    .str("keyStatus", k.status.clone())
                     .str("keyEnvironment", k.environment.clone()),
             );
         }

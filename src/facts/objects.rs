@@ -134,10 +134,12 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
         .flatten()
         .flat_map(|t| t.hosts.clone().unwrap_or_default())
         .collect();
+    let forced = ann("nginx.ingress.kubernetes.io/force-ssl-redirect").as_deref() == Some("true");
     let off = REDIRECT_OFF.iter().find(|k| ann(k).as_deref() == Some("false"));
     let on = REDIRECT_ON.iter().any(|k| ann(k).is_some_and(|v| v != "false"));
-    // ingress-nginx redirects by default once TLS is configured
-    let redirect = off.is_none() && (has_tls || on);
+    // ingress-nginx redirects by default once TLS is configured; force-ssl-redirect wins
+    let redirect = forced || (off.is_none() && (has_tls || on));
+    let off = off.filter(|_| !forced);
     let annotations_path = path::keys(&doc.base, "metadata.annotations");
     let redirect_field = off.map_or_else(|| annotations_path.clone(), |k| path::key(&annotations_path, k));
     let r = Resource::new(Kind::Ingress, loc(doc, doc.base.clone()), display.clone())

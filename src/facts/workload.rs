@@ -124,17 +124,18 @@ const FRONTEND_VALUES: &[&str] = &[
     "spa",
 ];
 
-fn is_frontend(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>) -> Option<String> {
+/// The label that marks the workload client-facing, and whether it is on the pod template.
+fn is_frontend(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>) -> Option<(String, bool)> {
     labels
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .chain(pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .find(|(k, v)| {
+        .map(|(k, v)| (k.as_str(), v.as_str(), false))
+        .chain(pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str(), true)))
+        .find(|(k, v, _)| {
             let v = v.to_ascii_lowercase();
             (FRONTEND_KEYS.contains(k) && FRONTEND_VALUES.contains(&v.as_str()))
                 || (*k == "compliance/client-facing" && v == "true")
         })
-        .map(|(k, _)| k.to_string())
+        .map(|(k, _, on_template)| (k.to_string(), on_template))
 }
 
 /// Emits the workload, its containers and their env vars, args and commands.
@@ -225,8 +226,12 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
         .field("automountToken", path::key(&t.path, "automountServiceAccountToken"))
         .field("egress", path::keys(&doc.base, "metadata.name"))
         .tags(object_labels);
-    if let Some(label) = frontend_label {
-        wl = wl.field("frontend", path::key(&path::keys(&doc.base, "metadata.labels"), &label));
+    if let Some((label, on_template)) = frontend_label {
+        let labels = match (on_template, path::parent(&t.path)) {
+            (true, Some(template)) if doc.kind != "Pod" => path::keys(template, "metadata.labels"),
+            _ => path::keys(&doc.base, "metadata.labels"),
+        };
+        wl = wl.field("frontend", path::key(&labels, &label));
     }
     out.push(wl);
     out.append(&mut children);
@@ -343,6 +348,8 @@ fn container(
                     env.value.is_some() && detect::env_disables_tls(&env.name, value),
                 )
                 .bool("httpGatewayUrl", detect::http_gateway_url(&env.name, value))
+                .bool("gatewayUrl", detect::mentions_gateway_url(&env.name, value))
+                .bool("credential", key || sensitive || secret_ref.is_some())
                 .str("masked", masked)
                 .field("value", path::key(&epath, "value"))
                 .field("name", path::key(&epath, "name")),
@@ -419,5 +426,7 @@ pub fn value_entity(
         .bool("sensitiveName", sensitive)
         .bool("disablesTlsVerify", tls_off)
         .bool("httpGatewayUrl", detect::http_gateway_url(key_name, text))
+        .bool("gatewayUrl", detect::mentions_gateway_url(key_name, text))
+        .bool("credential", looks_like_key || sensitive || source == "secret")
         .str("masked", masked)
 }
