@@ -8,7 +8,7 @@ use crate::detect;
 use crate::loader::{Document, Object};
 use crate::model::{Kind, Location, Resource};
 use crate::path;
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -23,66 +23,33 @@ fn labels_of(meta: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Objec
     meta.and_then(|m| m.labels.clone()).unwrap_or_default()
 }
 
-fn template<'a>(doc: &'a Document) -> Option<Template<'a>> {
-    macro_rules! tpl {
-        ($spec:expr, $p:literal) => {{
-            let t = $spec.as_ref()?.template.as_ref();
-            let t = t?;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, $p),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }};
-    }
-    Some(match &doc.object {
-        Object::Pod(p) => Template {
+fn from_template<'a>(doc: &Document, t: &'a PodTemplateSpec, p: &str) -> Option<Template<'a>> {
+    Some(Template {
+        spec: Cow::Borrowed(t.spec.as_ref()?),
+        path: path::keys(&doc.base, p),
+        labels: labels_of(t.metadata.as_ref()),
+    })
+}
+
+fn template(doc: &Document) -> Option<Template<'_>> {
+    const TEMPLATE: &str = "spec.template.spec";
+    match &doc.object {
+        Object::Pod(p) => Some(Template {
             spec: Cow::Borrowed(p.spec.as_ref()?),
             path: path::keys(&doc.base, "spec"),
             labels: labels_of(Some(&p.metadata)),
-        },
-        Object::Deployment(d) => {
-            let t = &d.spec.template;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, "spec.template.spec"),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }
-        Object::StatefulSet(d) => {
-            let t = &d.spec.template;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, "spec.template.spec"),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }
-        Object::DaemonSet(d) => {
-            let t = &d.spec.template;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, "spec.template.spec"),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }
-        Object::Job(d) => {
-            let t = &d.spec.as_ref()?.template;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, "spec.template.spec"),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }
-        Object::ReplicaSet(d) => tpl!(Some(&d.spec), "spec.template.spec"),
-        Object::ReplicationController(d) => tpl!(d.spec, "spec.template.spec"),
-        Object::CronJob(c) => {
-            let t = &c.spec.job_template.spec.as_ref()?.template;
-            Template {
-                spec: Cow::Borrowed(t.spec.as_ref()?),
-                path: path::keys(&doc.base, "spec.jobTemplate.spec.template.spec"),
-                labels: labels_of(t.metadata.as_ref()),
-            }
-        }
+        }),
+        Object::Deployment(d) => from_template(doc, &d.spec.template, TEMPLATE),
+        Object::StatefulSet(d) => from_template(doc, &d.spec.template, TEMPLATE),
+        Object::DaemonSet(d) => from_template(doc, &d.spec.template, TEMPLATE),
+        Object::Job(d) => from_template(doc, &d.spec.as_ref()?.template, TEMPLATE),
+        Object::ReplicaSet(d) => from_template(doc, d.spec.template.as_ref()?, TEMPLATE),
+        Object::ReplicationController(d) => from_template(doc, d.spec.as_ref()?.template.as_ref()?, TEMPLATE),
+        Object::CronJob(c) => from_template(
+            doc,
+            &c.spec.job_template.spec.as_ref()?.template,
+            "spec.jobTemplate.spec.template.spec",
+        ),
         Object::Dynamic => {
             // an unknown kind with a pod template is a workload too
             let spec = doc.value.pointer("/spec/template/spec")?;
@@ -93,14 +60,14 @@ fn template<'a>(doc: &'a Document) -> Option<Template<'a>> {
                 .pointer("/spec/template/metadata/labels")
                 .and_then(|l| serde_json::from_value(l.clone()).ok())
                 .unwrap_or_default();
-            Template {
+            Some(Template {
                 spec: Cow::Owned(spec),
-                path: path::keys(&doc.base, "spec.template.spec"),
+                path: path::keys(&doc.base, TEMPLATE),
                 labels,
-            }
+            })
         }
-        _ => return None,
-    })
+        _ => None,
+    }
 }
 
 /// Label keys and values that mark a workload as serving browsers or apps directly.
