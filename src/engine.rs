@@ -40,7 +40,8 @@ impl<'a> Engine<'a> {
     /// Builds the entity store. `now` is an RFC 3339 timestamp.
     pub fn new(rules: &'a RuleSet, resources: &[Resource], now: &str) -> Result<Self, String> {
         let names = Names::new()?;
-        let entities = cedar::store(resources, &names, &rules.schema)?;
+        let validate = cfg!(debug_assertions) || std::env::var_os("COMPLIANCE_VALIDATE_ENTITIES").is_some();
+        let entities = cedar::store(resources, &names, &rules.schema, validate)?;
         Ok(Engine {
             rules,
             names,
