@@ -22,10 +22,13 @@ pub enum Kind {
     Subnet,
     RetentionPolicy,
     RetentionRule,
+    SecurityProfile,
+    SourceFile,
+    SourceMatch,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Namespace,
         Kind::Object,
         Kind::Workload,
@@ -41,6 +44,9 @@ impl Kind {
         Kind::Subnet,
         Kind::RetentionPolicy,
         Kind::RetentionRule,
+        Kind::SecurityProfile,
+        Kind::SourceFile,
+        Kind::SourceMatch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +66,9 @@ impl Kind {
             Kind::Subnet => "Subnet",
             Kind::RetentionPolicy => "RetentionPolicy",
             Kind::RetentionRule => "RetentionRule",
+            Kind::SecurityProfile => "SecurityProfile",
+            Kind::SourceFile => "SourceFile",
+            Kind::SourceMatch => "SourceMatch",
         }
     }
 
@@ -97,12 +106,15 @@ impl Attr {
     }
 }
 
-/// Where a thing is written: file index, YAML document ordinal, field path.
+/// Where a thing is written: file index, YAML document ordinal, field path. Things found
+/// by the source scanner know their position already (`pos`); the others are placed by
+/// the position-keeping pass from their path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: usize,
     pub doc: usize,
     pub path: String,
+    pub pos: Option<crate::source::Pos>,
 }
 
 #[derive(Debug, Clone)]

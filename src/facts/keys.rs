@@ -3,7 +3,7 @@
 use super::index::Index;
 use crate::kinds::Inventory;
 use crate::loader::Document;
-use crate::model::{Kind, Location, Resource};
+use crate::model::{Kind, Resource};
 use crate::path;
 use chrono::{DateTime, Utc};
 
@@ -40,11 +40,7 @@ pub use crate::kinds::parse_cidr as prefix;
 
 pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {
     let display_inv = format!("ApiKeyInventory {}", inv.metadata.name);
-    let loc = |p: String| Location {
-        file: doc.file,
-        doc: doc.doc,
-        path: p,
-    };
+    let loc = |p: String| super::at(doc, p);
     let inv_res = Resource::new(Kind::Inventory, loc(doc.base.clone()), display_inv)
         .str("name", inv.metadata.name.clone())
         .long("keyCount", inv.keys.len() as i64);

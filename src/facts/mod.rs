@@ -78,11 +78,7 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
                 crate::path::keys(&d.base, "metadata.namespace"),
             )
         };
-        seen.entry(ns).or_insert(Location {
-            file: d.file,
-            doc: d.doc,
-            path,
-        });
+        seen.entry(ns).or_insert(at(d, path));
     }
     seen.into_iter()
         .map(|(ns, loc)| {
@@ -91,6 +87,16 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
                 .str("name", ns)
         })
         .collect()
+}
+
+/// The place of `path` in `doc`.
+pub(crate) fn at(doc: &Document, path: String) -> Location {
+    Location {
+        file: doc.file,
+        doc: doc.doc,
+        path,
+        pos: None,
+    }
 }
 
 /// Kinds without a namespace (the common ones; anything else is taken as namespaced).

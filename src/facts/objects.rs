@@ -4,17 +4,10 @@
 use super::workload::value_entity;
 use crate::detect;
 use crate::loader::{Document, Object};
-use crate::model::{Kind, Location, Resource};
+use crate::model::{Kind, Resource};
 use crate::path;
 use k8s_openapi::api::networking::v1::Ingress;
 
-fn loc(doc: &Document, p: String) -> Location {
-    Location {
-        file: doc.file,
-        doc: doc.doc,
-        path: p,
-    }
-}
 
 fn namespace_parent(doc: &Document, r: Resource) -> Resource {
     if super::cluster_scoped(&doc.kind) {
@@ -28,7 +21,7 @@ fn namespace_parent(doc: &Document, r: Resource) -> Resource {
 /// become values of their own.
 pub fn object(doc: &Document, out: &mut Vec<Resource>) -> String {
     let display = doc.display();
-    let r = Resource::new(Kind::Object, loc(doc, doc.base.clone()), display.clone())
+    let r = Resource::new(Kind::Object, super::at(doc, doc.base.clone()), display.clone())
         .str("apiVersion", doc.api_version.clone())
         .str("kind", doc.kind.clone())
         .str("name", doc.name.clone())
@@ -40,7 +33,7 @@ pub fn object(doc: &Document, out: &mut Vec<Resource>) -> String {
     let mut entry = |source: &str, field: &str, key: &str, text: &str| {
         let p = path::key(&path::key(&doc.base, field), key);
         let looks = detect::looks_like_api_key(text);
-        let mut v = value_entity(loc(doc, p), &display, Kind::Object, &id, source, key, text, looks);
+        let mut v = value_entity(super::at(doc, p), &display, Kind::Object, &id, source, key, text, looks);
         if source == "secret" {
             // any committed Secret entry is key material, whatever it looks like
             v.attrs.retain(|(n, _)| *n != "hasValue");
@@ -74,7 +67,7 @@ pub fn annotations(doc: &Document, parent: Kind, parent_id: &str, out: &mut Vec<
     for (k, v) in doc.annotations() {
         let looks = detect::looks_like_api_key(&v);
         out.push(value_entity(
-            loc(doc, path::key(&base, &k)),
+            super::at(doc, path::key(&base, &k)),
             &display,
             parent,
             parent_id,
@@ -142,7 +135,7 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
     let off = off.filter(|_| !forced);
     let annotations_path = path::keys(&doc.base, "metadata.annotations");
     let redirect_field = off.map_or_else(|| annotations_path.clone(), |k| path::key(&annotations_path, k));
-    let r = Resource::new(Kind::Ingress, loc(doc, doc.base.clone()), display.clone())
+    let r = Resource::new(Kind::Ingress, super::at(doc, doc.base.clone()), display.clone())
         .parent(Kind::Namespace, &doc.effective_namespace())
         .str("name", doc.name.clone())
         .str("namespace", doc.effective_namespace())
@@ -165,7 +158,7 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
         out.push(
             Resource::new(
                 Kind::IngressHost,
-                loc(doc, path::key(&path::index(&rules, i), "host")),
+                super::at(doc, path::key(&path::index(&rules, i), "host")),
                 display.clone(),
             )
             .parent(Kind::Ingress, &id)

@@ -2,7 +2,7 @@
 
 use super::index::Index;
 use crate::loader::Document;
-use crate::model::{Kind, Location, Resource};
+use crate::model::{Kind, Resource};
 use crate::path;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -24,11 +24,7 @@ pub fn role(
             .is_none_or(|u| u.cluster_binding || !u.namespace_binding);
     let mut r = Resource::new(
         Kind::Role,
-        Location {
-            file: doc.file,
-            doc: doc.doc,
-            path: doc.base.clone(),
-        },
+        super::at(doc, doc.base.clone()),
         display.clone(),
     )
     .str("kind", doc.kind.clone())
@@ -58,11 +54,7 @@ pub fn role(
         out.push(
             Resource::new(
                 Kind::RbacRule,
-                Location {
-                    file: doc.file,
-                    doc: doc.doc,
-                    path: rp.clone(),
-                },
+                super::at(doc, rp.clone()),
                 display.clone(),
             )
             .parent(Kind::Role, &id)

@@ -2,16 +2,12 @@
 
 use crate::kinds::Retention;
 use crate::loader::Document;
-use crate::model::{Kind, Location, Resource};
+use crate::model::{Kind, Resource};
 use crate::path;
 
 pub fn policy(doc: &Document, r: &Retention, out: &mut Vec<Resource>) {
     let display = format!("RetentionPolicy {}", r.metadata.name);
-    let loc = |p: String| Location {
-        file: doc.file,
-        doc: doc.doc,
-        path: p,
-    };
+    let loc = |p: String| super::at(doc, p);
     let pol = Resource::new(Kind::RetentionPolicy, loc(doc.base.clone()), display.clone())
         .str("name", r.metadata.name.clone())
         .set("dataTypes", r.rules.iter().map(|x| x.data_type.clone()))

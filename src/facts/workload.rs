@@ -112,11 +112,7 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
     let spec = t.spec.as_ref();
     let ns = doc.effective_namespace();
     let display = doc.display();
-    let wl_loc = Location {
-        file: doc.file,
-        doc: doc.doc,
-        path: doc.base.clone(),
-    };
+    let wl_loc = super::at(doc, doc.base.clone());
     let sa = spec
         .service_account_name
         .clone()
@@ -262,11 +258,7 @@ fn container(
     out: &mut Vec<Resource>,
 ) -> bool {
     let e = effective(spec, c, cpath, spec_path);
-    let loc = |p: String| Location {
-        file: doc.file,
-        doc: doc.doc,
-        path: p,
-    };
+    let loc = |p: String| super::at(doc, p);
     let c_sc = path::key(cpath, "securityContext");
     let cont = Resource::new(Kind::Container, loc(cpath.to_string()), display.to_string())
         .parent(Kind::Workload, wl_id)
