@@ -254,12 +254,13 @@ fn findings(
     // which (document, path) positions each file needs
     let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
     let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
-    for h in &eval.hits {
+    // things the source scanner found know their position already
+    for h in eval.hits.iter().filter(|h| resources[h.resource].loc.pos.is_none()) {
         let r = &resources[h.resource];
         let (f, d, p) = place(r, rules.rules.get(&h.rule).and_then(|x| x.field.as_deref()));
         wanted.entry(f).or_default().push((d, p));
     }
-    for e in &eval.errors {
+    for e in eval.errors.iter().filter(|e| resources[e.resource].loc.pos.is_none()) {
         let r = &resources[e.resource];
         wanted
             .entry(r.loc.file)
@@ -292,7 +293,7 @@ fn findings(
             let rule = rules.rules.get(&h.rule)?;
             let r = &resources[h.resource];
             let key = place(r, rule.field.as_deref());
-            let pos = positions.get(&key).copied().unwrap_or(Pos::START);
+            let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
             Some(Finding {
                 rule: rule.id.clone(),
                 severity: rule.severity,
@@ -314,7 +315,7 @@ fn findings(
         .iter()
         .map(|e| {
             let r = &resources[e.resource];
-            let pos = positions.get(&(r.loc.file, r.loc.doc, r.loc.path.clone())).copied();
+            let pos = r.loc.pos.or_else(|| positions.get(&(r.loc.file, r.loc.doc, r.loc.path.clone())).copied());
             InputError::new(
                 &file_name(r.loc.file),
                 pos,
