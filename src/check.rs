@@ -13,6 +13,7 @@ use crate::model::{Attr, Resource};
 use crate::policy::{self, RuleSet};
 use crate::position;
 use crate::report::{BySeverity, Report, Summary, Tool};
+use crate::scan;
 use crate::source::Pos;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rayon::prelude::*;
@@ -52,14 +53,23 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet> {
 /// One input file, read.
 struct Input {
     display: String,
+    /// Kept for manifests: findings are placed by a second read of the text.
     text: Option<String>,
 }
 
-fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String, InputError> {
-    let meta =
-        std::fs::metadata(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
+/// Why a file was not read.
+enum Unread {
+    /// Reported for every file.
+    Error(InputError),
+    /// Reported for manifests; other files (assets, binaries) are skipped quietly.
+    NotText(InputError),
+}
+
+fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String, Unread> {
+    let io = |e: std::io::Error| Unread::Error(InputError::new(&c.display, None, format!("cannot read: {e}")));
+    let meta = std::fs::metadata(&c.path).map_err(io)?;
     if meta.len() > limits.max_file_bytes {
-        return Err(InputError::new(
+        return Err(Unread::NotText(InputError::new(
             &c.display,
             None,
             format!(
@@ -67,13 +77,67 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String,
                 meta.len(),
                 limits.max_file_bytes
             ),
-        ));
+        )));
     }
-    let bytes = std::fs::read(&c.path).map_err(|e| InputError::new(&c.display, None, format!("cannot read: {e}")))?;
-    match std::str::from_utf8(&bytes) {
-        Ok(_) => String::from_utf8(bytes).map_err(|e| loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())),
-        Err(e) => Err(loader::utf8_error(&c.display, &bytes, &e)),
+    let bytes = std::fs::read(&c.path).map_err(io)?;
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err(Unread::NotText(InputError::new(
+            &c.display,
+            None,
+            "binary file (NUL bytes): not read",
+        )));
     }
+    String::from_utf8(bytes).map_err(|e| Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())))
+}
+
+/// What reading one file gave: its parsed manifests, or its scan, or why it was skipped.
+struct FileResult {
+    input: Input,
+    loaded: loader::Loaded,
+    scanned: Option<scan::Scanned>,
+    /// Holds Kubernetes objects (or our kinds): the manifest rules judge its content.
+    manifest: bool,
+    skipped: bool,
+}
+
+fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
+    let is_manifest = loader::is_manifest_path(&c.display);
+    let mut out = FileResult {
+        input: Input {
+            display: c.display.clone(),
+            text: None,
+        },
+        loaded: loader::Loaded::default(),
+        scanned: None,
+        manifest: false,
+        skipped: false,
+    };
+    let text = match read(c, limits) {
+        Ok(t) => t,
+        Err(Unread::Error(e)) => {
+            out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::NotText(e)) => {
+            if is_manifest {
+                out.loaded = loader::Loaded::failed(e);
+            } else {
+                out.skipped = true;
+            }
+            return out;
+        }
+    };
+    if is_manifest {
+        out.loaded = loader::load_text(i, &c.display, &text, limits);
+        out.manifest = !out.loaded.docs.is_empty() || !out.loaded.errors.is_empty();
+    }
+    if out.manifest {
+        out.scanned = Some(scan::scan_file(i, &c.display, &c.path, None));
+        out.input.text = Some(text);
+    } else {
+        out.scanned = Some(scan::scan_file(i, &c.display, &c.path, Some(&text)));
+    }
+    out
 }
 
 /// Runs a check. `stdin` is the text read for a `-` path.
@@ -82,66 +146,67 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
     let rules = load_rules(&opts.policy_dirs)?;
     clock.lap("rules");
     let exclude = discover::excludes(&opts.exclude)?;
-    let files: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
-    let (candidates, skipped) = discover::discover(&files, &exclude);
+    let roots: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    let (candidates, skipped) = discover::discover(&roots, &exclude);
     let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
-    let candidates: Vec<_> = candidates
-        .into_iter()
-        .filter(|c| loader::is_manifest_path(&c.display))
-        .collect();
 
-    // read and parse in parallel; file indexes follow the sorted order
-    let mut loaded: Vec<(Input, loader::Loaded)> = candidates
+    // read, parse and scan in parallel; file indexes follow the sorted order
+    let mut results: Vec<FileResult> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| match read(c, &opts.limits) {
-            Ok(text) => {
-                let l = loader::load_text(i, &c.display, &text, &opts.limits);
-                (
-                    Input {
-                        display: c.display.clone(),
-                        text: Some(text),
-                    },
-                    l,
-                )
-            }
-            Err(e) => (
-                Input {
-                    display: c.display.clone(),
-                    text: None,
-                },
-                loader::Loaded::failed(e),
-            ),
-        })
+        .map(|(i, c)| read_one(i, c, &opts.limits))
         .collect();
     if let Some(text) = stdin {
-        let l = loader::load_text(loaded.len(), STDIN, &text, &opts.limits);
-        loaded.push((
-            Input {
+        let loaded = loader::load_text(results.len(), STDIN, &text, &opts.limits);
+        results.push(FileResult {
+            input: Input {
                 display: STDIN.to_string(),
                 text: Some(text),
             },
-            l,
-        ));
+            loaded,
+            scanned: None,
+            manifest: true,
+            skipped: false,
+        });
     }
 
-    let mut inputs = Vec::with_capacity(loaded.len());
+    let mut inputs = Vec::with_capacity(results.len());
     let mut docs: Vec<Document> = Vec::new();
-    let mut documents = 0;
-    let mut files_read = 0;
-    for (input, l) in loaded {
-        if input.text.is_some() {
+    let mut scanned = Vec::new();
+    let mut manifests = std::collections::HashSet::new();
+    let (mut documents, mut files_read, mut files_skipped) = (0, 0, 0);
+    for (i, r) in results.into_iter().enumerate() {
+        if r.skipped {
+            files_skipped += 1;
+        } else if r.input.text.is_some() || r.scanned.is_some() {
             files_read += 1;
         }
-        documents += l.documents;
-        docs.extend(l.docs);
-        errors.extend(l.errors);
-        inputs.push(input);
+        if r.manifest {
+            manifests.insert(i);
+        }
+        documents += r.loaded.documents;
+        docs.extend(r.loaded.docs);
+        errors.extend(r.loaded.errors);
+        scanned.extend(r.scanned);
+        inputs.push(r.input);
     }
+    let gitignores: Vec<PathBuf> = candidates
+        .iter()
+        .filter(|c| c.path.file_name().is_some_and(|n| n == ".gitignore"))
+        .map(|c| c.path.clone())
+        .collect();
+    let ignores = scan::git::Ignores::load(&gitignores, &roots);
+    // git is asked only when there is a secret file to ask about
+    let tracked = if scanned.iter().any(|s| s.secret_file) {
+        scan::git::tracked(&roots)
+    } else {
+        None
+    };
 
     clock.lap("read+parse");
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let resources = facts::build(&docs, opts.now);
+    let mut resources = facts::build(&docs, opts.now);
+    resources.extend(scan::resources(&scanned, &manifests, &ignores, tracked.as_ref()));
     clock.lap("facts");
     let engine = Engine::new(&rules, &resources, &now).map_err(|m| Error::Policy {
         file: "(entities)".into(),
@@ -166,6 +231,7 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         roots,
         summary: Summary {
             files: files_read,
+            skipped: files_skipped,
             documents,
             resources: docs.len(),
             entities: resources.len(),
@@ -315,7 +381,10 @@ fn findings(
         .iter()
         .map(|e| {
             let r = &resources[e.resource];
-            let pos = r.loc.pos.or_else(|| positions.get(&(r.loc.file, r.loc.doc, r.loc.path.clone())).copied());
+            let pos = r
+                .loc
+                .pos
+                .or_else(|| positions.get(&(r.loc.file, r.loc.doc, r.loc.path.clone())).copied());
             InputError::new(
                 &file_name(r.loc.file),
                 pos,

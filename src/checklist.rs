@@ -2,7 +2,7 @@
 //! at least one resource and none of them fired: no data is "no-evidence", never "pass".
 
 use crate::finding::Finding;
-use crate::model::{Attr, Resource};
+use crate::model::{Attr, Kind, Resource};
 use crate::policy::{Rule, RuleSet};
 use serde::Serialize;
 
@@ -62,14 +62,22 @@ pub struct Control {
     pub findings: usize,
 }
 
-/// Does entity `r` count as evidence for `rule`: the rule applies to its type and, where the
-/// rule names an `@evidence` fact, that fact is true.
+/// Does entity `r` count as evidence for `rule`? By default every entity the rule applies
+/// to does. `@evidence("fact")` narrows that to entities where the Bool fact is true;
+/// `@evidence("Type")` or `@evidence("Type.fact")` names entities of another type (a clean
+/// frontend file is evidence for the rule about keys found in frontend files).
 fn evidences(rule: &Rule, r: &Resource) -> bool {
-    rule.applies_to.is_none_or(|k| k == r.kind)
-        && rule
-            .evidence
-            .as_deref()
-            .is_none_or(|e| r.attr(e) == Some(&Attr::Bool(true)))
+    let Some(e) = rule.evidence.as_deref() else {
+        return rule.applies_to.is_none_or(|k| k == r.kind);
+    };
+    let (kind, fact) = match e.split_once('.') {
+        Some((k, f)) => (Kind::from_name(k), Some(f)),
+        None => match Kind::from_name(e) {
+            Some(k) => (Some(k), None),
+            None => (rule.applies_to, Some(e)),
+        },
+    };
+    kind.is_none_or(|k| k == r.kind) && fact.is_none_or(|f| r.attr(f) == Some(&Attr::Bool(true)))
 }
 
 pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) -> Vec<Control> {

@@ -9,6 +9,7 @@ pub const API_VERSION: &str = "compliance/v1alpha1";
 
 pub const INVENTORY_SCHEMA: &str = include_str!("../schemas/api-key-inventory.schema.json");
 pub const RETENTION_SCHEMA: &str = include_str!("../schemas/retention-policy.schema.json");
+pub const PROFILE_SCHEMA: &str = include_str!("../schemas/security-profile.schema.json");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Meta {
@@ -66,6 +67,84 @@ pub struct RetentionRule {
     pub region: Option<String>,
 }
 
+/// The application settings of a `SecurityProfile`; every section may be absent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub metadata: Meta,
+    pub api_base_url: Option<String>,
+    pub tls_verify: Option<bool>,
+    pub session: Option<Session>,
+    pub rate_limit: Option<RateLimit>,
+    pub request_validation: Option<RequestValidation>,
+    pub logging: Option<Logging>,
+    pub mfa: Option<Mfa>,
+    pub monitoring: Option<Monitoring>,
+    pub incident_response: Option<IncidentResponse>,
+    pub reviews: Option<Reviews>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub cookie_secure: Option<bool>,
+    pub cookie_http_only: Option<bool>,
+    pub cookie_same_site: Option<String>,
+    pub lifetime_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimit {
+    pub window_seconds: Option<u64>,
+    pub max_requests: Option<u64>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestValidation {
+    pub max_message_length: Option<u64>,
+    pub allowed_models: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logging {
+    pub redact_pii: Option<bool>,
+    pub log_request_bodies: Option<bool>,
+    pub security_events: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Mfa {
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Monitoring {
+    pub alerts: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentResponse {
+    pub runbook: Option<String>,
+    pub last_drill: Option<String>,
+}
+
+/// The guide's "Regular Review" list, as the dates each was last done.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reviews {
+    pub key_rotation: Option<String>,
+    pub access_logs: Option<String>,
+    pub permission_audit: Option<String>,
+    pub dependency_updates: Option<String>,
+    pub incident_drill: Option<String>,
+    pub policy_review: Option<String>,
+}
+
 /// A schema violation: where (JSON pointer into the document) and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaViolation {
@@ -76,6 +155,7 @@ pub struct SchemaViolation {
 struct Schemas {
     inventory: jsonschema::Validator,
     retention: jsonschema::Validator,
+    profile: jsonschema::Validator,
 }
 
 fn build(text: &str) -> Result<jsonschema::Validator, String> {
@@ -90,6 +170,7 @@ static SCHEMAS: LazyLock<Result<Schemas, String>> = LazyLock::new(|| {
     Ok(Schemas {
         inventory: build(INVENTORY_SCHEMA)?,
         retention: build(RETENTION_SCHEMA)?,
+        profile: build(PROFILE_SCHEMA)?,
     })
 });
 
@@ -108,6 +189,7 @@ pub fn validate(kind: &str, value: &serde_json::Value) -> Vec<SchemaViolation> {
     let validator = match kind {
         "ApiKeyInventory" => &schemas.inventory,
         "RetentionPolicy" => &schemas.retention,
+        "SecurityProfile" => &schemas.profile,
         _ => return Vec::new(),
     };
     let mut out: Vec<SchemaViolation> = validator
@@ -178,7 +260,7 @@ fn inventory_semantics(value: &serde_json::Value) -> Vec<SchemaViolation> {
 
 /// True for the kinds this module owns.
 pub fn is_own_kind(api_version: &str, kind: &str) -> bool {
-    api_version == API_VERSION && matches!(kind, "ApiKeyInventory" | "RetentionPolicy")
+    api_version == API_VERSION && matches!(kind, "ApiKeyInventory" | "RetentionPolicy" | "SecurityProfile")
 }
 
 #[cfg(test)]
@@ -196,6 +278,49 @@ mod tests {
                       "quota": {"monthlyUsd": 500}, "storage": {"kind": "kubernetes-secret", "ref": "ns/x"}}]
         });
         assert_eq!(validate("ApiKeyInventory", &doc), vec![]);
+    }
+
+    #[test]
+    fn profile_schema_accepts_the_spec_example_and_names_bad_fields() {
+        let doc = json!({
+            "apiVersion": "compliance/v1alpha1", "kind": "SecurityProfile",
+            "metadata": {"name": "acme-chat-backend"},
+            "apiBaseUrl": "https://api.apertis.ai/v1", "tlsVerify": true,
+            "session": {"cookieSecure": true, "cookieHttpOnly": true, "cookieSameSite": "Lax", "lifetimeSeconds": 3600},
+            "rateLimit": {"windowSeconds": 60, "maxRequests": 20, "scope": "ip"},
+            "requestValidation": {"maxMessageLength": 10000, "allowedModels": ["gpt-4o", "gpt-4o-mini"]},
+            "logging": {"redactPii": true, "logRequestBodies": false, "securityEvents": true},
+            "mfa": {"enabled": true},
+            "monitoring": {"alerts": ["usage-spike", "new-ip", "error-rate", "after-hours"]},
+            "incidentResponse": {"runbook": "docs/incident.md", "lastDrill": "2026-06-01"},
+            "reviews": {"keyRotation": "2026-10-01", "accessLogs": "2026-11-01", "permissionAudit": "2026-09-15",
+                        "dependencyUpdates": "2026-11-10", "incidentDrill": "2026-06-01", "policyReview": "2026-07-01"}
+        });
+        assert_eq!(validate("SecurityProfile", &doc), vec![]);
+        let minimal =
+            json!({"apiVersion": "compliance/v1alpha1", "kind": "SecurityProfile", "metadata": {"name": "m"}});
+        assert_eq!(validate("SecurityProfile", &minimal), vec![]);
+        let bad = json!({
+            "apiVersion": "compliance/v1alpha1", "kind": "SecurityProfile", "metadata": {"name": "b"},
+            "session": {"cookieSameSite": "lax"}, "rateLimit": {"windowSeconds": 0},
+            "monitoring": {"alerts": ["usage-spike", "disk-full"]}, "reviews": {"accessLogs": "last week"},
+            "extra": 1
+        });
+        let pointers: Vec<String> = validate("SecurityProfile", &bad)
+            .into_iter()
+            .map(|v| v.pointer)
+            .collect();
+        assert_eq!(
+            pointers,
+            [
+                "",
+                "/monitoring/alerts/1",
+                "/rateLimit/windowSeconds",
+                "/reviews/accessLogs",
+                "/session/cookieSameSite"
+            ]
+        );
+        assert!(is_own_kind(API_VERSION, "SecurityProfile"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod path;
 pub mod policy;
 pub mod position;
 pub mod report;
+pub mod scan;
 pub mod source;
 
 pub use error::{Error, Result};

@@ -4,7 +4,7 @@
 //! item path, so that facts can name exact fields.
 
 use crate::finding::InputError;
-use crate::kinds::{self, Inventory, Retention};
+use crate::kinds::{self, Inventory, Profile, Retention};
 use crate::path;
 use crate::source::{pos_at, strip_bom, Pos};
 use k8s_openapi::api::{
@@ -56,6 +56,7 @@ pub enum Object {
     ClusterRoleBinding(rbac::ClusterRoleBinding),
     Inventory(Inventory),
     Retention(Retention),
+    Profile(Profile),
     /// Any other kind (CRDs, older API versions): kept as JSON, never an error.
     Dynamic,
 }
@@ -448,6 +449,7 @@ fn push_object(
         }
         let parsed = match kind.as_str() {
             "ApiKeyInventory" => typed::<Inventory>(&base, &value).map(Object::Inventory),
+            "SecurityProfile" => typed::<Profile>(&base, &value).map(Object::Profile),
             _ => typed::<Retention>(&base, &value).map(Object::Retention),
         };
         match parsed {

@@ -25,6 +25,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../policies/tls-network.cedar"),
     ),
     ("policies/retention.cedar", include_str!("../policies/retention.cedar")),
+    ("policies/profile.cedar", include_str!("../policies/profile.cedar")),
+    ("policies/source.cedar", include_str!("../policies/source.cedar")),
 ];
 
 pub const BASELINE: &str = "baseline";
@@ -336,7 +338,17 @@ mod tests {
                 assert!(controls.contains(&c.as_str()), "{}: unknown control {c}", r.id);
             }
             assert!(
-                ["secrets", "least-privilege", "rotation", "tls-network", "retention"].contains(&r.category.as_str()),
+                [
+                    "secrets",
+                    "least-privilege",
+                    "rotation",
+                    "tls-network",
+                    "retention",
+                    "backend-hygiene",
+                    "authentication",
+                    "monitoring"
+                ]
+                .contains(&r.category.as_str()),
                 "{}: {}",
                 r.id,
                 r.category

@@ -116,7 +116,8 @@ impl Walker {
                     self.stack.push(Frame::Opaque { depth: 1 });
                     return;
                 }
-                let in_seq = matches!(self.stack.last(), Some(Frame::Seq { .. }));
+                // a sequence item, or the document itself, is placed at its first key
+                let in_seq = self.stack.is_empty() || matches!(self.stack.last(), Some(Frame::Seq { .. }));
                 if let Some(p) = self.node_path(None, &mark) {
                     self.stack.push(if is_map {
                         Frame::Map {
@@ -217,6 +218,9 @@ data: {k: v}
         let docs = index_documents(DOC);
         let p = lookup(&docs[0], "spec.containers[0].securityContext.privileged");
         assert_eq!(p, Pos { line: 9, column: 7 });
+        // a missing top-level field: the document, at its first key (not at its first `:`)
+        assert_eq!(lookup(&docs[0], "rateLimit"), Pos { line: 1, column: 1 });
+        assert_eq!(lookup(&docs[1], "rateLimit"), Pos { line: 15, column: 1 });
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Index {
     pub key_environments: BTreeMap<String, BTreeSet<String>>,
     /// Storage reference -> environments of the keys stored there.
     pub storage_environments: BTreeMap<String, BTreeSet<String>>,
+    /// Some SecurityProfile declares a `rateLimit` (the application limits request rates).
+    pub profile_rate_limit: bool,
 }
 
 fn allows_all(np: &NetworkPolicy) -> bool {
@@ -137,6 +139,7 @@ impl Index {
                         }
                     }
                 }
+                Object::Profile(p) => ix.profile_rate_limit |= p.rate_limit.is_some(),
                 _ => {}
             }
         }

@@ -6,6 +6,7 @@
 mod index;
 mod keys;
 mod objects;
+mod profile;
 mod rbac;
 mod retention;
 mod selector;
@@ -38,8 +39,9 @@ fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec
     match &doc.object {
         Object::Inventory(inv) => keys::inventory(doc, inv, index, now, out),
         Object::Retention(r) => retention::policy(doc, r, out),
+        Object::Profile(p) => profile::profile(doc, p, now, out),
         Object::Ingress(ing) => {
-            let id = objects::ingress(doc, ing, out);
+            let id = objects::ingress(doc, ing, index, out);
             objects::annotations(doc, Kind::Ingress, &id, out);
         }
         Object::Role(r) => {
@@ -65,7 +67,10 @@ fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec
 fn namespaces(docs: &[Document]) -> Vec<Resource> {
     let mut seen: BTreeMap<String, Location> = BTreeMap::new();
     for d in docs {
-        if matches!(d.object, Object::Inventory(_) | Object::Retention(_)) {
+        if matches!(
+            d.object,
+            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)
+        ) {
             continue;
         }
         let (ns, path) = if d.kind == "Namespace" {
@@ -121,6 +126,7 @@ pub fn cluster_scoped(kind: &str) -> bool {
             | "ClusterSecretStore"
             | "ApiKeyInventory"
             | "RetentionPolicy"
+            | "SecurityProfile"
     )
 }
 

@@ -8,7 +8,6 @@ use crate::model::{Kind, Resource};
 use crate::path;
 use k8s_openapi::api::networking::v1::Ingress;
 
-
 fn namespace_parent(doc: &Document, r: Resource) -> Resource {
     if super::cluster_scoped(&doc.kind) {
         r
@@ -110,7 +109,7 @@ fn host_covered(host: &str, tls_hosts: &[String]) -> bool {
     })
 }
 
-pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String {
+pub fn ingress(doc: &Document, ing: &Ingress, index: &super::Index, out: &mut Vec<Resource>) -> String {
     let display = doc.display();
     let annotations = doc.annotations();
     let ann = |k: &str| {
@@ -146,8 +145,10 @@ pub fn ingress(doc: &Document, ing: &Ingress, out: &mut Vec<Resource>) -> String
         .bool("hasTls", has_tls)
         .bool("httpsRedirect", redirect)
         .bool("rateLimited", RATE_LIMIT.iter().any(|k| ann(k).is_some()))
+        .bool("appRateLimited", index.profile_rate_limit)
         .set("tlsHosts", tls_hosts.clone())
         .field("hasTls", path::keys(&doc.base, "spec.tls"))
+        .field("rateLimited", annotations_path.clone())
         .field("httpsRedirect", redirect_field)
         .tags(doc.labels());
     let id = r.id.clone();

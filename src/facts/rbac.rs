@@ -22,16 +22,12 @@ pub fn role(
             .cluster_role_use
             .get(&doc.name)
             .is_none_or(|u| u.cluster_binding || !u.namespace_binding);
-    let mut r = Resource::new(
-        Kind::Role,
-        super::at(doc, doc.base.clone()),
-        display.clone(),
-    )
-    .str("kind", doc.kind.clone())
-    .str("name", doc.name.clone())
-    .str("namespace", doc.namespace.clone().unwrap_or_default())
-    .bool("clusterWide", cluster_wide)
-    .tags(doc.labels());
+    let mut r = Resource::new(Kind::Role, super::at(doc, doc.base.clone()), display.clone())
+        .str("kind", doc.kind.clone())
+        .str("name", doc.name.clone())
+        .str("namespace", doc.namespace.clone().unwrap_or_default())
+        .bool("clusterWide", cluster_wide)
+        .tags(doc.labels());
     if !cluster_role {
         r = r.parent(Kind::Namespace, &doc.effective_namespace());
     }
@@ -52,21 +48,17 @@ pub fn role(
             "resources"
         };
         out.push(
-            Resource::new(
-                Kind::RbacRule,
-                super::at(doc, rp.clone()),
-                display.clone(),
-            )
-            .parent(Kind::Role, &id)
-            .set("verbs", rule.verbs.clone())
-            .set("resources", resources)
-            .set("apiGroups", groups)
-            .set("resourceNames", names)
-            .bool("readsSecrets", reads_secrets)
-            .bool("clusterWide", cluster_wide)
-            .str("role", doc.name.clone())
-            .field("wildcard", path::key(&rp, wildcard_field))
-            .field("resources", path::key(&rp, "resources")),
+            Resource::new(Kind::RbacRule, super::at(doc, rp.clone()), display.clone())
+                .parent(Kind::Role, &id)
+                .set("verbs", rule.verbs.clone())
+                .set("resources", resources)
+                .set("apiGroups", groups)
+                .set("resourceNames", names)
+                .bool("readsSecrets", reads_secrets)
+                .bool("clusterWide", cluster_wide)
+                .str("role", doc.name.clone())
+                .field("wildcard", path::key(&rp, wildcard_field))
+                .field("resources", path::key(&rp, "resources")),
         );
     }
     id

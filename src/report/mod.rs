@@ -72,8 +72,11 @@ impl BySeverity {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Manifest files read.
+    /// Files read: manifests and the text files the source scanner read.
     pub files: usize,
+    /// Files not read: binaries, non-UTF-8 text and files over the size limit that are
+    /// not manifests (a manifest that cannot be read is an error instead).
+    pub skipped: usize,
     /// YAML/JSON documents parsed.
     pub documents: usize,
     /// Kubernetes objects and configuration documents understood.
