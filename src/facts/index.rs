@@ -16,6 +16,14 @@ pub struct EgressPolicy {
     pub allows_all: bool,
 }
 
+/// A workload that reads a Secret.
+#[derive(Debug, Clone)]
+pub struct SecretUser {
+    pub workload: String,
+    pub namespace: String,
+    pub environment: Option<String>,
+}
+
 /// How bindings use a ClusterRole.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RoleUse {
@@ -40,6 +48,13 @@ pub struct Index {
     pub key_environments: BTreeMap<String, BTreeSet<String>>,
     /// Storage reference -> environments of the keys stored there.
     pub storage_environments: BTreeMap<String, BTreeSet<String>>,
+    /// (namespace, secret) defined by a manifest: a Secret, or an ExternalSecret / SealedSecret
+    /// that creates it.
+    pub defined_secrets: HashSet<(String, String)>,
+    /// (namespace, secret) -> the workloads that read it.
+    pub secret_users: HashMap<(String, String), Vec<SecretUser>>,
+    /// The run holds Kubernetes objects (so "no manifest references it" means something).
+    pub has_objects: bool,
     /// Some SecurityProfile declares a `rateLimit` (the application limits request rates).
     pub profile_rate_limit: bool,
 }
@@ -76,6 +91,29 @@ impl Index {
         let mut ix = Index::default();
         for d in docs {
             let ns = d.effective_namespace();
+            if !matches!(d.object, Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)) {
+                ix.has_objects = true;
+            }
+            if let Some(t) = super::workload::template(d) {
+                let environment = super::workload::environment(&d.labels(), &t.labels, &ns);
+                for secret in super::workload::secret_names(&t.spec) {
+                    ix.secret_users.entry((ns.clone(), secret)).or_default().push(SecretUser {
+                        workload: d.display(),
+                        namespace: ns.clone(),
+                        environment: environment.clone(),
+                    });
+                }
+            }
+            match d.kind.as_str() {
+                "ExternalSecret" => {
+                    let target = d.value.pointer("/spec/target/name").and_then(|v| v.as_str()).unwrap_or(&d.name);
+                    ix.defined_secrets.insert((ns.clone(), target.to_string()));
+                }
+                "SealedSecret" | "Secret" => {
+                    ix.defined_secrets.insert((ns.clone(), d.name.clone()));
+                }
+                _ => {}
+            }
             match &d.object {
                 Object::NetworkPolicy(np) if restricts_egress(np) => {
                     let selector = np.spec.as_ref().map(|s| s.pod_selector.clone()).unwrap_or_default();
@@ -164,6 +202,11 @@ impl Index {
             .into_iter()
             .flatten()
             .filter(move |p| selector::matches(&p.selector, labels))
+    }
+
+    /// The namespace has some NetworkPolicy that restricts egress.
+    pub fn has_egress_policy(&self, namespace: &str) -> bool {
+        self.egress.get(namespace).is_some_and(|v| !v.is_empty())
     }
 
     pub fn is_key_secret(&self, namespace: &str, name: &str) -> bool {

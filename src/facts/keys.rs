@@ -38,6 +38,30 @@ pub fn is_test_model(model: &str) -> bool {
 
 pub use crate::kinds::parse_cidr as prefix;
 
+/// Facts that join the key with the manifests through the Secret its `storage` names.
+fn cross_document(r: Resource, k: &crate::kinds::KeySpec, index: &Index) -> Resource {
+    let secret = k
+        .storage
+        .as_ref()
+        .filter(|s| s.kind == "kubernetes-secret" || s.kind == "external-secrets")
+        .and_then(|s| s.reference.as_deref())
+        .map(|r| match r.split_once('/') {
+            Some((ns, name)) => (ns.to_string(), name.to_string()),
+            None => ("default".to_string(), r.to_string()),
+        });
+    let users = secret.as_ref().and_then(|s| index.secret_users.get(s)).map(Vec::as_slice).unwrap_or_default();
+    let mut environments: Vec<String> = users.iter().filter_map(|u| u.environment.clone()).collect();
+    environments.sort();
+    environments.dedup();
+    r.bool("inKubernetesSecret", secret.is_some())
+        .bool("manifestsChecked", index.has_objects)
+        .bool("secretDefined", secret.as_ref().is_some_and(|s| index.defined_secrets.contains(s)))
+        .set("referencedBy", users.iter().map(|u| u.workload.clone()))
+        .bool("usedAcrossEnvironments", environments.len() > 1)
+        .set("workloadEnvironments", environments)
+        .bool("usedWithoutEgressPolicy", users.iter().any(|u| !index.has_egress_policy(&u.namespace)))
+}
+
 pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {
     let display_inv = format!("ApiKeyInventory {}", inv.metadata.name);
     let loc = |p: String| super::at(doc, p);
@@ -138,6 +162,7 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
                 .long("disabledDays", super::days_since(d, now).unwrap_or(0))
                 .field("disabledAt", path::key(&kp, "disabledAt"));
         }
+        r = cross_document(r, k, index);
         let key_id = r.id.clone();
         out.push(r);
         let sp = path::key(&kp, "allowedSubnets");

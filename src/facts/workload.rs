@@ -12,11 +12,11 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-struct Template<'a> {
-    spec: Cow<'a, PodSpec>,
+pub(super) struct Template<'a> {
+    pub spec: Cow<'a, PodSpec>,
     /// Path of the PodSpec in the document.
-    path: String,
-    labels: BTreeMap<String, String>,
+    pub path: String,
+    pub labels: BTreeMap<String, String>,
 }
 
 fn labels_of(meta: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>) -> BTreeMap<String, String> {
@@ -31,7 +31,7 @@ fn from_template<'a>(doc: &Document, t: &'a PodTemplateSpec, p: &str) -> Option<
     })
 }
 
-fn template(doc: &Document) -> Option<Template<'_>> {
+pub(super) fn template(doc: &Document) -> Option<Template<'_>> {
     const TEMPLATE: &str = "spec.template.spec";
     match &doc.object {
         Object::Pod(p) => Some(Template {
@@ -68,6 +68,54 @@ fn template(doc: &Document) -> Option<Template<'_>> {
         }
         _ => None,
     }
+}
+
+/// Secrets a pod reads: `secretKeyRef`, `envFrom.secretRef` and secret volumes.
+pub(super) fn secret_names(spec: &PodSpec) -> Vec<String> {
+    let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    let mut out: Vec<String> = containers
+        .flat_map(|c| {
+            let env = c
+                .env
+                .iter()
+                .flatten()
+                .filter_map(|e| Some(e.value_from.as_ref()?.secret_key_ref.as_ref()?.name.clone()));
+            let from = c.env_from.iter().flatten().filter_map(|f| Some(f.secret_ref.as_ref()?.name.clone()));
+            env.chain(from).collect::<Vec<_>>()
+        })
+        .chain(spec.volumes.iter().flatten().filter_map(|v| v.secret.as_ref()?.secret_name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The environment a workload serves, from an `environment` / `env` label or, failing
+/// that, a namespace named like one (`payments-prod`, `staging`).
+pub(super) fn environment(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>, namespace: &str) -> Option<String> {
+    const KEYS: &[&str] = &["environment", "env", "app.kubernetes.io/environment", "tier.environment"];
+    let labelled = labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(pod_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .find(|(k, _)| KEYS.contains(k))
+        .map(|(_, v)| v.to_ascii_lowercase());
+    let normalise = |e: &str| -> Option<String> {
+        Some(
+            match e {
+                "prod" | "production" | "prd" => "production",
+                "staging" | "stage" | "stg" | "preprod" => "staging",
+                "dev" | "development" => "development",
+                "test" | "testing" | "qa" => "testing",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    };
+    if let Some(l) = labelled {
+        return Some(normalise(&l).unwrap_or(l));
+    }
+    namespace.split(['-', '_', '.']).find_map(normalise)
 }
 
 /// Label keys and values that mark a workload as serving browsers or apps directly.
