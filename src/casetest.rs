@@ -4,8 +4,6 @@
 //! live in `tests/cases/` and run under `cargo test`.
 
 use crate::check::{self, Options};
-use crate::finding::Severity;
-use crate::loader::Limits;
 use crate::report::Report;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -184,12 +182,10 @@ pub fn run_case(dir: &Path, policy_dirs: &[PathBuf]) -> CaseResult {
         Err(e) => return fail(e.to_string()),
     };
     let opts = Options {
-        paths: vec![dir.to_path_buf()],
         exclude: vec![EXPECTED.to_string()],
         policy_dirs: policy_dirs.to_vec(),
-        now,
-        fail_on: Severity::High,
-        limits: Limits::default(),
+        git: false,
+        ..Options::new(vec![dir.to_path_buf()], now)
     };
     match check::run(&opts, None) {
         Ok(report) => CaseResult {

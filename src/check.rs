@@ -32,6 +32,24 @@ pub struct Options {
     pub now: DateTime<Utc>,
     pub fail_on: Severity,
     pub limits: Limits,
+    /// Ask git which files are tracked (data-driven cases switch it off: a case is a
+    /// folder, whatever repository it sits in).
+    pub git: bool,
+}
+
+impl Options {
+    /// Defaults for everything but what to check and when.
+    pub fn new(paths: Vec<PathBuf>, now: DateTime<Utc>) -> Self {
+        Options {
+            paths,
+            exclude: Vec::new(),
+            policy_dirs: Vec::new(),
+            now,
+            fail_on: Severity::High,
+            limits: Limits::default(),
+            git: true,
+        }
+    }
 }
 
 /// Parses `--now`.
@@ -197,7 +215,7 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         .collect();
     let ignores = scan::git::Ignores::load(&gitignores, &roots);
     // git is asked only when there is a secret file to ask about
-    let tracked = if scanned.iter().any(|s| s.secret_file) {
+    let tracked = if opts.git && scanned.iter().any(|s| s.secret_file) {
         scan::git::tracked(&roots)
     } else {
         None

@@ -75,6 +75,9 @@ struct CheckArgs {
     /// Skip files whose path (relative to the checked folder) matches this glob.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Do not ask git which files are tracked (secret files are then judged by .gitignore alone).
+    #[arg(long)]
+    no_git: bool,
     /// Largest file read, in bytes.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_size: u64,
@@ -109,6 +112,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
             max_file_bytes: a.max_file_size,
             ..Limits::default()
         },
+        git: !a.no_git,
     };
     let rep = match check::run(&opts, stdin) {
         Ok(r) => r,

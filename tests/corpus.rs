@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use compliance::check::{self, Options};
-use compliance::finding::Severity;
-use compliance::loader::Limits;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -49,14 +47,7 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn the_whole_corpus_loads_and_only_invalid_files_error() {
-    let opts = Options {
-        paths: vec![corpus()],
-        exclude: vec![],
-        policy_dirs: vec![],
-        now: check::parse_now("2026-11-24T00:00:00Z").unwrap(),
-        fail_on: Severity::High,
-        limits: Limits::default(),
-    };
+    let opts = Options::new(vec![corpus()], check::parse_now("2026-11-24T00:00:00Z").unwrap());
     let report = check::run(&opts, None).unwrap();
     let got: BTreeSet<&str> = report.errors.iter().map(|e| e.file.as_str()).collect();
     let want: BTreeSet<&str> = INVALID.iter().copied().collect();

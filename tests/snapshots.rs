@@ -4,19 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use compliance::check::{self, Options};
-use compliance::finding::Severity;
-use compliance::loader::Limits;
 use compliance::report;
 
 fn example() -> report::Report {
-    let opts = Options {
-        paths: vec!["examples/deploy".into()],
-        exclude: vec![],
-        policy_dirs: vec![],
-        now: check::parse_now("2026-11-24T00:00:00Z").unwrap(),
-        fail_on: Severity::High,
-        limits: Limits::default(),
-    };
+    let opts = Options::new(
+        vec!["examples/deploy".into()],
+        check::parse_now("2026-11-24T00:00:00Z").unwrap(),
+    );
     check::run(&opts, None).unwrap()
 }
 

@@ -91,22 +91,32 @@ impl Index {
         let mut ix = Index::default();
         for d in docs {
             let ns = d.effective_namespace();
-            if !matches!(d.object, Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)) {
+            if !matches!(
+                d.object,
+                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)
+            ) {
                 ix.has_objects = true;
             }
             if let Some(t) = super::workload::template(d) {
                 let environment = super::workload::environment(&d.labels(), &t.labels, &ns);
                 for secret in super::workload::secret_names(&t.spec) {
-                    ix.secret_users.entry((ns.clone(), secret)).or_default().push(SecretUser {
-                        workload: d.display(),
-                        namespace: ns.clone(),
-                        environment: environment.clone(),
-                    });
+                    ix.secret_users
+                        .entry((ns.clone(), secret))
+                        .or_default()
+                        .push(SecretUser {
+                            workload: d.display(),
+                            namespace: ns.clone(),
+                            environment: environment.clone(),
+                        });
                 }
             }
             match d.kind.as_str() {
                 "ExternalSecret" => {
-                    let target = d.value.pointer("/spec/target/name").and_then(|v| v.as_str()).unwrap_or(&d.name);
+                    let target = d
+                        .value
+                        .pointer("/spec/target/name")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(&d.name);
                     ix.defined_secrets.insert((ns.clone(), target.to_string()));
                 }
                 "SealedSecret" | "Secret" => {

@@ -49,17 +49,27 @@ fn cross_document(r: Resource, k: &crate::kinds::KeySpec, index: &Index) -> Reso
             Some((ns, name)) => (ns.to_string(), name.to_string()),
             None => ("default".to_string(), r.to_string()),
         });
-    let users = secret.as_ref().and_then(|s| index.secret_users.get(s)).map(Vec::as_slice).unwrap_or_default();
+    let users = secret
+        .as_ref()
+        .and_then(|s| index.secret_users.get(s))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let mut environments: Vec<String> = users.iter().filter_map(|u| u.environment.clone()).collect();
     environments.sort();
     environments.dedup();
     r.bool("inKubernetesSecret", secret.is_some())
         .bool("manifestsChecked", index.has_objects)
-        .bool("secretDefined", secret.as_ref().is_some_and(|s| index.defined_secrets.contains(s)))
+        .bool(
+            "secretDefined",
+            secret.as_ref().is_some_and(|s| index.defined_secrets.contains(s)),
+        )
         .set("referencedBy", users.iter().map(|u| u.workload.clone()))
         .bool("usedAcrossEnvironments", environments.len() > 1)
         .set("workloadEnvironments", environments)
-        .bool("usedWithoutEgressPolicy", users.iter().any(|u| !index.has_egress_policy(&u.namespace)))
+        .bool(
+            "usedWithoutEgressPolicy",
+            users.iter().any(|u| !index.has_egress_policy(&u.namespace)),
+        )
 }
 
 pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {

@@ -80,10 +80,19 @@ pub(super) fn secret_names(spec: &PodSpec) -> Vec<String> {
                 .iter()
                 .flatten()
                 .filter_map(|e| Some(e.value_from.as_ref()?.secret_key_ref.as_ref()?.name.clone()));
-            let from = c.env_from.iter().flatten().filter_map(|f| Some(f.secret_ref.as_ref()?.name.clone()));
+            let from = c
+                .env_from
+                .iter()
+                .flatten()
+                .filter_map(|f| Some(f.secret_ref.as_ref()?.name.clone()));
             env.chain(from).collect::<Vec<_>>()
         })
-        .chain(spec.volumes.iter().flatten().filter_map(|v| v.secret.as_ref()?.secret_name.clone()))
+        .chain(
+            spec.volumes
+                .iter()
+                .flatten()
+                .filter_map(|v| v.secret.as_ref()?.secret_name.clone()),
+        )
         .collect();
     out.sort();
     out.dedup();
@@ -92,8 +101,17 @@ pub(super) fn secret_names(spec: &PodSpec) -> Vec<String> {
 
 /// The environment a workload serves, from an `environment` / `env` label or, failing
 /// that, a namespace named like one (`payments-prod`, `staging`).
-pub(super) fn environment(labels: &[(String, String)], pod_labels: &BTreeMap<String, String>, namespace: &str) -> Option<String> {
-    const KEYS: &[&str] = &["environment", "env", "app.kubernetes.io/environment", "tier.environment"];
+pub(super) fn environment(
+    labels: &[(String, String)],
+    pod_labels: &BTreeMap<String, String>,
+    namespace: &str,
+) -> Option<String> {
+    const KEYS: &[&str] = &[
+        "environment",
+        "env",
+        "app.kubernetes.io/environment",
+        "tier.environment",
+    ];
     let labelled = labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn keys_in_three_languages_with_exact_columns() {
         let py = format!("import os\nclient = OpenAI(api_key=\"{KEY1}\")\n");
-        assert_eq!(found(&py, true, false), [(API_KEY, 2, 25)]);
+        assert_eq!(found(&py, true, false), [(API_KEY, 2, 26)]);
         let js = format!("const apiKey = '{KEY1}';\n");
         assert_eq!(found(&js, true, false), [(API_KEY, 1, 17)]);
         let go = format!("package main\n\nconst key = \"{KEY1}\"\n");
@@ -402,7 +402,7 @@ mod tests {
                 true,
                 false
             ),
-            [(TLS_OFF, 1, 53)]
+            [(TLS_OFF, 1, 52)]
         );
         assert_eq!(
             found(
@@ -446,15 +446,15 @@ mod tests {
     fn logging_whole_requests_in_three_languages() {
         assert_eq!(
             found("logger.info(f\"Request: {full_request}\")\n", true, false),
-            [(LOG_SENSITIVE, 1, 23)]
+            [(LOG_SENSITIVE, 1, 25)]
         );
         assert_eq!(
             found("console.log('incoming', req.body);\n", true, false),
-            [(LOG_SENSITIVE, 1, 23)]
+            [(LOG_SENSITIVE, 1, 25)]
         );
         assert_eq!(
             found("log.Printf(\"headers: %v\", r.Header)\n", true, false),
-            [(LOG_SENSITIVE, 1, 25)]
+            [(LOG_SENSITIVE, 1, 27)]
         );
         assert_eq!(
             found(
