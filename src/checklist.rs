@@ -59,6 +59,8 @@ pub struct Control {
     pub rules: Vec<String>,
     /// Entities those rules examined that count as evidence.
     pub resources: usize,
+    /// The objects and files they belong to (`Deployment chat/api`, `src/app.py`), sorted.
+    pub examined: Vec<String>,
     pub findings: usize,
 }
 
@@ -89,14 +91,16 @@ pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) ->
                 .values()
                 .filter(|r| r.checklist.iter().any(|c| c == id))
                 .collect();
-            let resources = if evidencing.is_empty() {
-                0
+            let evidence: Vec<&Resource> = if evidencing.is_empty() {
+                Vec::new()
             } else {
                 resources
                     .iter()
                     .filter(|r| evidencing.iter().any(|rule| evidences(rule, r)))
-                    .count()
+                    .collect()
             };
+            let examined: std::collections::BTreeSet<&str> = evidence.iter().map(|r| r.display.as_str()).collect();
+            let resources = evidence.len();
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
             let status = if fired > 0 {
                 Status::Fail
@@ -112,6 +116,7 @@ pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) ->
                 status,
                 rules: evidencing.iter().map(|r| r.id.clone()).collect(),
                 resources,
+                examined: examined.into_iter().map(str::to_string).collect(),
                 findings: fired,
             }
         })

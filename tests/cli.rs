@@ -265,3 +265,54 @@ fn rules_lists_every_built_in_rule() {
     assert!(ids.contains(&"SEC-001") && ids.contains(&"RET-005"), "{ids:?}");
     assert!(rules.as_array().unwrap().iter().all(|r| r["source"] == "built-in"));
 }
+
+#[test]
+fn the_example_application_repository_shows_each_repository_check() {
+    let (r, code) = json_of(&["check", "examples/app", "--no-git"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String, u64)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, u64)> = [
+        ("SRC-006", "backend/server.js", 20),
+        ("SRC-007", "backend/server.js", 34),
+        ("SRC-004", "backend/summarize.py", 11),
+        ("SRC-008", "frontend/.env.local", 1),
+        ("SRC-002", "frontend/.env.local", 2),
+        ("SRC-003", "frontend/src/Chat.tsx", 11),
+        ("SRC-002", "frontend/src/config.ts", 2),
+        ("PRF-003", "security-profile.yaml", 10),
+        ("PRF-004", "security-profile.yaml", 11),
+        ("PRF-011", "security-profile.yaml", 14),
+        ("PRF-015", "security-profile.yaml", 16),
+        ("PRF-020", "security-profile.yaml", 20),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+    .collect();
+    assert_eq!(got, want);
+    let statuses: Vec<(&str, &str)> = r["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses.len(), 16);
+    assert!(
+        statuses.contains(&("LIVE-01", "fail")) && statuses.contains(&("LIVE-07", "pass")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("LIVE-04", "no-evidence")),
+        "no inventory here: {statuses:?}"
+    );
+}

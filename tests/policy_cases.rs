@@ -45,3 +45,25 @@ fn every_built_in_rule_fires_somewhere_and_is_held_back_somewhere() {
     assert!(no_fire.is_empty(), "rules with no firing case: {no_fire:?}");
     assert!(no_pass.is_empty(), "rules with no passing case: {no_pass:?}");
 }
+
+#[test]
+fn every_checklist_control_has_a_passing_a_failing_and_a_no_evidence_case() {
+    use std::collections::BTreeMap;
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for case in casetest::discover(Path::new("tests/cases")) {
+        let text = std::fs::read_to_string(case.join(casetest::EXPECTED)).unwrap();
+        let e: casetest::Expected = serde_yaml::from_str(&text).unwrap();
+        for (id, status) in e.checklist {
+            seen.entry(id).or_default().insert(status);
+        }
+    }
+    let mut gaps = Vec::new();
+    for (id, _, _) in compliance::checklist::CONTROLS {
+        for status in ["pass", "fail", "no-evidence"] {
+            if !seen.get(*id).is_some_and(|s| s.contains(status)) {
+                gaps.push(format!("{id}: {status}"));
+            }
+        }
+    }
+    assert!(gaps.is_empty(), "controls without a case for: {gaps:?}");
+}
