@@ -492,6 +492,28 @@ mod tests {
     }
 
     #[test]
+    fn client_side_gateway_calls_in_three_languages() {
+        let vue = "<script setup>\nconst r = await fetch('https://api.apertis.ai/v1/chat/completions', {\n  headers: { \"x-api-key\": key },\n});\n</script>\n";
+        assert_eq!(found(vue, true, true), [(GATEWAY_CALL, 3, 14)]);
+        let tsx = "const c = new OpenAI({ apiKey: props.k, dangerouslyAllowBrowser: true });\n";
+        assert_eq!(found(tsx, true, true), [(GATEWAY_CALL, 1, 11)]);
+        let html = "<script>fetch('https://api.openai.com/v1/chat/completions', {headers: {'Authorization': 'Bearer ' + k}})</script>\n";
+        assert_eq!(found(html, true, true), [(GATEWAY_CALL, 1, 72)]);
+    }
+
+    #[test]
+    fn http_gateway_urls_in_config_and_go() {
+        assert_eq!(
+            scan_text("OPENAI_BASE_URL=http://gateway.internal/v1\n", false, true, false).len(),
+            1
+        );
+        assert_eq!(
+            found("const base = \"http://api.apertis.ai/v1\"\n", true, false),
+            [(HTTP_GATEWAY, 1, 15)]
+        );
+    }
+
+    #[test]
     fn client_side_gateway_calls() {
         let direct = "fetch('https://api.apertis.ai/v1/chat/completions', {\n  headers: { 'Authorization': `Bearer ${apiKey}` }\n});\n";
         assert_eq!(found(direct, true, true), [(GATEWAY_CALL, 2, 14)]);
