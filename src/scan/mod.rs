@@ -84,9 +84,10 @@ pub fn resources(
             path: String::new(),
             pos: Some(Pos::START),
         };
-        let canonical = s.path.canonicalize().unwrap_or_else(|_| s.path.clone());
         let ignored = s.secret_file && ignores.is_ignored(&s.path);
-        let tracked_now = tracked.is_some_and(|t| t.contains(&canonical));
+        // only secret files are looked up in git's index (one canonicalize each)
+        let tracked_now = s.secret_file
+            && tracked.is_some_and(|t| t.contains(&s.path.canonicalize().unwrap_or_else(|_| s.path.clone())));
         let file = Resource::new(Kind::SourceFile, loc, s.display.clone())
             .str("path", s.display.clone())
             .str("language", s.language)
