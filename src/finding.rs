@@ -65,6 +65,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A stable identity for baselines and SARIF `partialFingerprints`: the rule, the file,
+    /// the resource and the field path — not the line, so that editing lines above a
+    /// finding does not make it new. SHA-256, hex, first 32 characters.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [&self.rule, &self.file, &self.resource, &self.path] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The report order: by file, position, rule, then field path.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
         (&self.file, self.line, self.column, &self.rule, &self.path)
