@@ -12,7 +12,7 @@ use crate::mask;
 use crate::model::{Attr, Resource};
 use crate::policy::{self, RuleSet};
 use crate::position;
-use crate::report::{BySeverity, Report, Summary, Tool};
+use crate::report::{Audit, BySeverity, InputDigest, Report, Summary, Tool};
 use crate::scan;
 use crate::source::Pos;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -35,6 +35,8 @@ pub struct Options {
     /// Ask git which files are tracked (data-driven cases switch it off: a case is a
     /// folder, whatever repository it sits in).
     pub git: bool,
+    /// The command line, recorded in the report's audit trail.
+    pub command_line: Vec<String>,
 }
 
 impl Options {
@@ -48,6 +50,7 @@ impl Options {
             fail_on: Severity::High,
             limits: Limits::default(),
             git: true,
+            command_line: Vec::new(),
         }
     }
 }
@@ -61,11 +64,14 @@ pub fn parse_now(s: &str) -> Result<DateTime<Utc>> {
 
 /// Loads the built-in rules and those of `dirs`.
 pub fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet> {
+    let mut clock = Timings::new();
     let mut extra = Vec::new();
     for d in dirs {
         extra.extend(policy::read_dir(d).map_err(|e| Error::Policies(vec![e]))?);
     }
-    policy::load(&extra).map_err(Error::Policies)
+    let rules = policy::load(&extra).map_err(Error::Policies);
+    clock.lap("rules");
+    rules
 }
 
 /// One input file, read.
@@ -73,6 +79,13 @@ struct Input {
     display: String,
     /// Kept for manifests: findings are placed by a second read of the text.
     text: Option<String>,
+    /// SHA-256 and size of what was read, for the audit trail.
+    digest: Option<(String, u64)>,
+}
+
+fn sha256(bytes: &[u8]) -> (String, u64) {
+    use sha2::{Digest, Sha256};
+    (crate::report::hex(&Sha256::digest(bytes)), bytes.len() as u64)
 }
 
 /// Why a file was not read.
@@ -83,7 +96,7 @@ enum Unread {
     NotText(InputError),
 }
 
-fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String, Unread> {
+fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
     let io = |e: std::io::Error| Unread::Error(InputError::new(&c.display, None, format!("cannot read: {e}")));
     let meta = std::fs::metadata(&c.path).map_err(io)?;
     if meta.len() > limits.max_file_bytes {
@@ -105,7 +118,10 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<String,
             "binary file (NUL bytes): not read",
         )));
     }
-    String::from_utf8(bytes).map_err(|e| Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())))
+    let digest = sha256(&bytes);
+    String::from_utf8(bytes)
+        .map(|t| (t, digest))
+        .map_err(|e| Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())))
 }
 
 /// What reading one file gave: its parsed manifests, or its scan, or why it was skipped.
@@ -124,6 +140,7 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         input: Input {
             display: c.display.clone(),
             text: None,
+            digest: None,
         },
         loaded: loader::Loaded::default(),
         scanned: None,
@@ -131,7 +148,10 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         skipped: false,
     };
     let text = match read(c, limits) {
-        Ok(t) => t,
+        Ok((t, digest)) => {
+            out.input.digest = Some(digest);
+            t
+        }
         Err(Unread::Error(e)) => {
             out.loaded = loader::Loaded::failed(e);
             return out;
@@ -160,9 +180,14 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
 
 /// Runs a check. `stdin` is the text read for a `-` path.
 pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
-    let mut clock = Timings::new();
     let rules = load_rules(&opts.policy_dirs)?;
-    clock.lap("rules");
+    run_with_rules(opts, stdin, &rules)
+}
+
+/// [`run`] with the rules already loaded by [`load_rules`] (`opts.policy_dirs` is not
+/// read again), for callers that need the rule set too: SARIF and JUnit list every rule.
+pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) -> Result<Report> {
+    let mut clock = Timings::new();
     let exclude = discover::excludes(&opts.exclude)?;
     let roots: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
     let (candidates, skipped) = discover::discover(&roots, &exclude);
@@ -179,6 +204,7 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         results.push(FileResult {
             input: Input {
                 display: STDIN.to_string(),
+                digest: Some(sha256(text.as_bytes())),
                 text: Some(text),
             },
             loaded,
@@ -226,26 +252,26 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
     let mut resources = facts::build(&docs, opts.now);
     resources.extend(scan::resources(&scanned, &manifests, &ignores, tracked.as_ref()));
     clock.lap("facts");
-    let engine = Engine::new(&rules, &resources, &now).map_err(|m| Error::Policy {
+    let engine = Engine::new(rules, &resources, &now).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
     })?;
     clock.lap("entity store");
     let evaluation = engine.evaluate(&resources);
     clock.lap_per("evaluate", resources.len());
-    let (mut findings, eval_errors) = findings(&rules, &resources, &evaluation, &inputs);
+    let (mut findings, eval_errors) = findings(rules, &resources, &evaluation, &inputs);
     clock.lap("findings+positions");
     errors.extend(eval_errors);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort();
     errors.dedup();
 
-    let checklist = checklist::roll_up(&rules, &resources, &findings);
+    let checklist = checklist::roll_up(rules, &resources, &findings);
     let failed = findings.iter().any(|f| f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Report {
         tool: Tool::default(),
-        now,
+        now: now.clone(),
         roots,
         summary: Summary {
             files: files_read,
@@ -262,6 +288,24 @@ pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
         checklist,
         findings,
         errors,
+        audit: Audit {
+            tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+            evaluated_at: now.clone(),
+            command_line: opts.command_line.clone(),
+            policy_set_sha256: rules.digest.clone(),
+            rules: rules.rules.len(),
+            inputs: inputs
+                .iter()
+                .filter_map(|i| {
+                    let (sha256, bytes) = i.digest.clone()?;
+                    Some(InputDigest {
+                        file: i.display.clone(),
+                        sha256,
+                        bytes,
+                    })
+                })
+                .collect(),
+        },
     })
 }
 

@@ -23,6 +23,8 @@ pub enum Error {
     Schema(String),
     #[error("cannot render the {format} report: {message}")]
     Render { format: String, message: String },
+    #[error("invalid baseline `{file}`: {message}")]
+    Baseline { file: String, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -62,6 +62,9 @@ pub struct Finding {
     pub remediation: String,
     pub checklist: Vec<String>,
     pub category: String,
+    /// In the `--baseline` file: listed, but does not fail the run. Serialized only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub baseline: bool,
 }
 
 impl Finding {

@@ -1,5 +1,5 @@
 //! The tool's own document kinds (`apiVersion: compliance/v1alpha1`): the API-key
-//! inventory and the retention policy. Each is validated with its JSON Schema from
+//! inventory, the retention policy, the security profile and waivers. Each is validated with its JSON Schema from
 //! `schemas/` before it is deserialized, so a wrong field is an input error with a line.
 
 use serde::Deserialize;
@@ -10,6 +10,7 @@ pub const API_VERSION: &str = "compliance/v1alpha1";
 pub const INVENTORY_SCHEMA: &str = include_str!("../schemas/api-key-inventory.schema.json");
 pub const RETENTION_SCHEMA: &str = include_str!("../schemas/retention-policy.schema.json");
 pub const PROFILE_SCHEMA: &str = include_str!("../schemas/security-profile.schema.json");
+pub const WAIVERS_SCHEMA: &str = include_str!("../schemas/waivers.schema.json");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Meta {
@@ -145,6 +146,33 @@ pub struct Reviews {
     pub policy_review: Option<String>,
 }
 
+/// A `Waivers` document: accepted exceptions with a reason, an owner and an expiry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Waivers {
+    pub waivers: Vec<WaiverSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WaiverSpec {
+    pub rule: String,
+    pub selector: WaiverSelector,
+    pub path: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    /// YYYY-MM-DD (checked by the schema and by [`validate`]).
+    pub expires: String,
+}
+
+/// Which findings a waiver covers; every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct WaiverSelector {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// A glob on the finding's file, relative to the checked folder.
+    pub file: Option<String>,
+}
+
 /// A schema violation: where (JSON pointer into the document) and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaViolation {
@@ -156,6 +184,7 @@ struct Schemas {
     inventory: jsonschema::Validator,
     retention: jsonschema::Validator,
     profile: jsonschema::Validator,
+    waivers: jsonschema::Validator,
 }
 
 fn build(text: &str) -> Result<jsonschema::Validator, String> {
@@ -171,6 +200,7 @@ static SCHEMAS: LazyLock<Result<Schemas, String>> = LazyLock::new(|| {
         inventory: build(INVENTORY_SCHEMA)?,
         retention: build(RETENTION_SCHEMA)?,
         profile: build(PROFILE_SCHEMA)?,
+        waivers: build(WAIVERS_SCHEMA)?,
     })
 });
 
@@ -190,6 +220,7 @@ pub fn validate(kind: &str, value: &serde_json::Value) -> Vec<SchemaViolation> {
         "ApiKeyInventory" => &schemas.inventory,
         "RetentionPolicy" => &schemas.retention,
         "SecurityProfile" => &schemas.profile,
+        "Waivers" => &schemas.waivers,
         _ => return Vec::new(),
     };
     let mut out: Vec<SchemaViolation> = validator
@@ -201,6 +232,9 @@ pub fn validate(kind: &str, value: &serde_json::Value) -> Vec<SchemaViolation> {
         .collect();
     if kind == "ApiKeyInventory" && out.is_empty() {
         out.extend(inventory_semantics(value));
+    }
+    if kind == "Waivers" && out.is_empty() {
+        out.extend(waivers_semantics(value));
     }
     out.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.message.cmp(&b.message)));
     out
@@ -258,9 +292,49 @@ fn inventory_semantics(value: &serde_json::Value) -> Vec<SchemaViolation> {
     out
 }
 
+/// What JSON Schema cannot say about waivers: the expiry is a real calendar day, the file
+/// selector is a valid glob.
+fn waivers_semantics(value: &serde_json::Value) -> Vec<SchemaViolation> {
+    let mut out = Vec::new();
+    for (i, w) in value
+        .get("waivers")
+        .and_then(|w| w.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(d) = w.get("expires").and_then(|d| d.as_str()) {
+            if parse_date(d).is_none() {
+                out.push(SchemaViolation {
+                    pointer: format!("/waivers/{i}/expires"),
+                    message: "expected a calendar date, YYYY-MM-DD".to_string(),
+                });
+            }
+        }
+        if let Some(g) = w.pointer("/selector/file").and_then(|g| g.as_str()) {
+            if let Err(e) = globset::Glob::new(g) {
+                out.push(SchemaViolation {
+                    pointer: format!("/waivers/{i}/selector/file"),
+                    message: format!("invalid glob: {}", e.kind()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
 /// True for the kinds this module owns.
 pub fn is_own_kind(api_version: &str, kind: &str) -> bool {
-    api_version == API_VERSION && matches!(kind, "ApiKeyInventory" | "RetentionPolicy" | "SecurityProfile")
+    api_version == API_VERSION
+        && matches!(
+            kind,
+            "ApiKeyInventory" | "RetentionPolicy" | "SecurityProfile" | "Waivers"
+        )
 }
 
 #[cfg(test)]

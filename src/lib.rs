@@ -5,6 +5,7 @@
 //! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
 //! [`check`] runs them in order.
 
+pub mod baseline;
 pub mod casetest;
 pub mod cedar;
 pub mod check;
@@ -25,5 +26,6 @@ pub mod position;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod waiver;
 
 pub use error::{Error, Result};

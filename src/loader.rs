@@ -4,7 +4,7 @@
 //! item path, so that facts can name exact fields.
 
 use crate::finding::InputError;
-use crate::kinds::{self, Inventory, Profile, Retention};
+use crate::kinds::{self, Inventory, Profile, Retention, Waivers};
 use crate::path;
 use crate::source::{pos_at, strip_bom, Pos};
 use k8s_openapi::api::{
@@ -57,6 +57,8 @@ pub enum Object {
     Inventory(Inventory),
     Retention(Retention),
     Profile(Profile),
+    /// Accepted exceptions (`kind: Waivers`): not checked, applied to the findings.
+    Waivers(Waivers),
     /// Any other kind (CRDs, older API versions): kept as JSON, never an error.
     Dynamic,
 }
@@ -450,6 +452,7 @@ fn push_object(
         let parsed = match kind.as_str() {
             "ApiKeyInventory" => typed::<Inventory>(&base, &value).map(Object::Inventory),
             "SecurityProfile" => typed::<Profile>(&base, &value).map(Object::Profile),
+            "Waivers" => typed::<Waivers>(&base, &value).map(Object::Waivers),
             _ => typed::<Retention>(&base, &value).map(Object::Retention),
         };
         match parsed {

@@ -113,6 +113,17 @@ fn run_check(a: CheckArgs) -> ExitCode {
             ..Limits::default()
         },
         git: !a.no_git,
+        // the program by name, so that the audit trail does not depend on where it is installed
+        command_line: std::env::args_os()
+            .enumerate()
+            .map(|(i, a)| {
+                if i == 0 {
+                    "compliance".to_string()
+                } else {
+                    a.to_string_lossy().into_owned()
+                }
+            })
+            .collect(),
     };
     let rep = match check::run(&opts, stdin) {
         Ok(r) => r,

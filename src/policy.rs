@@ -75,6 +75,23 @@ pub struct RuleSet {
     pub rules: BTreeMap<String, Rule>,
     pub sets: HashMap<Kind, PolicySet>,
     pub schema: Schema,
+    /// SHA-256 of the effective policy set: the Cedar schema and every policy that takes
+    /// part (by id, in id order, as Cedar prints it), so that an auditor can tell which
+    /// rules a report was made with.
+    pub digest: String,
+}
+
+fn digest_of(schema_text: &str, policies: &BTreeMap<String, (Policy, usize)>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(schema_text.as_bytes());
+    for (id, (p, _)) in policies {
+        h.update([0u8]);
+        h.update(id.as_bytes());
+        h.update([0u8]);
+        h.update(p.to_string().as_bytes());
+    }
+    crate::report::hex(&h.finalize())
 }
 
 struct Source {
@@ -272,7 +289,13 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
         }
         sets.insert(kind, set);
     }
-    Ok(RuleSet { rules, sets, schema })
+    let digest = digest_of(crate::cedar::SCHEMA_TEXT, &policies);
+    Ok(RuleSet {
+        rules,
+        sets,
+        schema,
+        digest,
+    })
 }
 
 fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, String> {

@@ -93,7 +93,7 @@ impl Index {
             let ns = d.effective_namespace();
             if !matches!(
                 d.object,
-                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)
+                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
             ) {
                 ix.has_objects = true;
             }

@@ -40,6 +40,8 @@ fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec
         Object::Inventory(inv) => keys::inventory(doc, inv, index, now, out),
         Object::Retention(r) => retention::policy(doc, r, out),
         Object::Profile(p) => profile::profile(doc, p, now, out),
+        // applied to the findings (waiver.rs), not judged
+        Object::Waivers(_) => {}
         Object::Ingress(ing) => {
             let id = objects::ingress(doc, ing, index, out);
             objects::annotations(doc, Kind::Ingress, &id, out);
@@ -69,7 +71,7 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
     for d in docs {
         if matches!(
             d.object,
-            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_)
+            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
         ) {
             continue;
         }

@@ -102,6 +102,37 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    pub audit: Audit,
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What an auditor needs to reproduce the report: which rules, which inputs, which
+/// command, and when.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Audit {
+    /// `compliance <version>`.
+    pub tool: String,
+    /// The evaluation time (`--now`).
+    pub evaluated_at: String,
+    /// The command line, as given (empty when the library is called directly).
+    pub command_line: Vec<String>,
+    /// SHA-256 of the effective policy set (schema + every policy, by id).
+    pub policy_set_sha256: String,
+    pub rules: usize,
+    /// Every file read, with its SHA-256 and size, in report order.
+    pub inputs: Vec<InputDigest>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDigest {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 impl Report {

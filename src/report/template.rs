@@ -21,6 +21,23 @@ struct Group<'a> {
 struct SeverityCount {
     name: &'static str,
     count: usize,
+    /// Bar length in the summary chart, 0–300 (user units of the SVG).
+    bar: usize,
+}
+
+#[derive(Serialize)]
+struct StatusCounts {
+    pass: usize,
+    fail: usize,
+    no_evidence: usize,
+}
+
+/// A control's findings, for the "by control" view.
+#[derive(Serialize)]
+struct ControlFindings<'a> {
+    id: &'a str,
+    title: &'a str,
+    findings: Vec<&'a Finding>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +62,8 @@ struct View<'a> {
     checklist_sections: Vec<Section<'a>>,
     groups: Vec<Group<'a>>,
     rules: Vec<RuleRef<'a>>,
+    statuses: StatusCounts,
+    by_control: Vec<ControlFindings<'a>>,
 }
 
 fn view(report: &Report) -> View<'_> {
@@ -75,14 +94,40 @@ fn view(report: &Report) -> View<'_> {
             category: &f.category,
         });
     }
+    let most = Severity::ALL
+        .into_iter()
+        .map(|s| report.summary.by_severity.get(s))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let status_count = |st: crate::checklist::Status| report.checklist.iter().filter(|c| c.status == st).count();
     View {
         report,
         severities: Severity::ALL
             .into_iter()
-            .map(|s| SeverityCount {
-                name: s.as_str(),
-                count: report.summary.by_severity.get(s),
+            .map(|s| {
+                let count = report.summary.by_severity.get(s);
+                SeverityCount {
+                    name: s.as_str(),
+                    count,
+                    bar: count * 300 / most,
+                }
             })
+            .collect(),
+        statuses: StatusCounts {
+            pass: status_count(crate::checklist::Status::Pass),
+            fail: status_count(crate::checklist::Status::Fail),
+            no_evidence: status_count(crate::checklist::Status::NoEvidence),
+        },
+        by_control: report
+            .checklist
+            .iter()
+            .map(|c| ControlFindings {
+                id: &c.id,
+                title: &c.title,
+                findings: report.findings.iter().filter(|f| f.checklist.contains(&c.id)).collect(),
+            })
+            .filter(|c| !c.findings.is_empty())
             .collect(),
         checklist_sections: [BEFORE_GOING_LIVE, REGULAR_REVIEW]
             .into_iter()
