@@ -37,6 +37,13 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "apikey",
 ];
 
+/// Does `value` contain a word that marks a documentation placeholder (`your`, `xxxx`,
+/// `example`, ...)?
+pub fn has_placeholder_word(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// Finds the first key-shaped substring: `(start, end)` byte offsets.
 pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
     if !text.contains("sk-") {
@@ -74,8 +81,7 @@ fn is_key(candidate: &str) -> bool {
         .find_map(|p| rest.strip_prefix(p))
         .unwrap_or(rest);
     let typed = body.len() != rest.len();
-    let lower = body.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+    if has_placeholder_word(body) {
         return false;
     }
     if body.contains(OPENAI_MARKER) {

@@ -163,19 +163,9 @@ fn secret_like(v: &str) -> bool {
         && v.bytes().any(|b| b.is_ascii_digit())
         && v.bytes().any(|b| b.is_ascii_alphabetic())
         && detect::entropy(v) >= 3.5
-        && ![
-            "your",
-            "xxxx",
-            "example",
-            "placeholder",
-            "redacted",
-            "dummy",
-            "changeme",
-            "process.env",
-            "environ",
-        ]
-        .iter()
-        .any(|w| lower.contains(w))
+        && !detect::has_placeholder_word(v)
+        && !lower.contains("process.env")
+        && !lower.contains("environ")
         && !v.contains("://")
 }
 
