@@ -15,6 +15,7 @@ use crate::position;
 use crate::report::{Audit, BySeverity, InputDigest, Report, Summary, Tool};
 use crate::scan;
 use crate::source::Pos;
+use crate::waiver;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -37,6 +38,10 @@ pub struct Options {
     pub git: bool,
     /// The command line, recorded in the report's audit trail.
     pub command_line: Vec<String>,
+    /// `--waivers` files: `Waivers` documents read from anywhere.
+    pub waiver_files: Vec<PathBuf>,
+    /// `--baseline`: findings in it are listed but do not fail the run.
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Options {
@@ -51,6 +56,8 @@ impl Options {
             limits: Limits::default(),
             git: true,
             command_line: Vec::new(),
+            waiver_files: Vec::new(),
+            baseline: None,
         }
     }
 }
@@ -259,15 +266,22 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     clock.lap("entity store");
     let evaluation = engine.evaluate(&resources);
     clock.lap_per("evaluate", resources.len());
-    let (mut findings, eval_errors) = findings(rules, &resources, &evaluation, &inputs);
+    let (placed, eval_errors) = findings(rules, &resources, &evaluation, &inputs);
     clock.lap("findings+positions");
     errors.extend(eval_errors);
+    // waivers, then the baseline: a waived finding is neither listed nor baselined
+    let texts: Vec<(&str, Option<&str>)> = inputs.iter().map(|i| (i.display.as_str(), i.text.as_deref())).collect();
+    let collected = waiver::collect(&docs, &texts, &opts.waiver_files, &opts.limits);
+    errors.extend(collected.errors);
+    let waiving = waiver::apply(placed, &resources, &docs, &collected.waivers, opts.now.date_naive());
+    let (mut findings, waived, waivers) = (waiving.findings, waiving.waived, waiving.waivers);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let baseline = opts.baseline.as_ref().map(|b| b.apply(&mut findings, &waived));
     errors.sort();
     errors.dedup();
 
     let checklist = checklist::roll_up(rules, &resources, &findings);
-    let failed = findings.iter().any(|f| f.severity.at_least(opts.fail_on));
+    let failed = findings.iter().any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Report {
         tool: Tool::default(),
@@ -281,6 +295,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             entities: resources.len(),
             findings: findings.len(),
             errors: errors.len(),
+            waived: waived.len(),
             by_severity: BySeverity::count(&findings),
             fail_on: opts.fail_on,
             failed,
@@ -288,6 +303,9 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         checklist,
         findings,
         errors,
+        waived,
+        waivers,
+        baseline,
         audit: Audit {
             tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
             evaluated_at: now.clone(),
@@ -378,7 +396,7 @@ fn findings(
     resources: &[Resource],
     eval: &Evaluation,
     inputs: &[Input],
-) -> (Vec<Finding>, Vec<InputError>) {
+) -> (Vec<(Finding, usize)>, Vec<InputError>) {
     // which (document, path) positions each file needs
     let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
     let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
@@ -422,7 +440,7 @@ fn findings(
             let r = &resources[h.resource];
             let key = place(r, rule.field.as_deref());
             let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
-            Some(Finding {
+            let finding = Finding {
                 rule: rule.id.clone(),
                 severity: rule.severity,
                 title: rule.title.clone(),
@@ -435,7 +453,9 @@ fn findings(
                 remediation: rule.remediation.clone(),
                 checklist: rule.checklist.clone(),
                 category: rule.category.clone(),
-            })
+                baseline: false,
+            };
+            Some((finding, h.resource))
         })
         .collect();
     let errors = eval

@@ -26,6 +26,9 @@ enum Command {
     Check(CheckArgs),
     /// List the rules: built-in ones and those of `--policies` folders.
     Rules(RulesArgs),
+    /// Record the current findings' fingerprints in a baseline file: `check --baseline
+    /// FILE` then fails only on findings that are not in it.
+    Baseline(BaselineArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +84,40 @@ struct CheckArgs {
     /// Largest file read, in bytes.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_size: u64,
+    /// A file of `Waivers` documents, read from anywhere (repeatable).
+    #[arg(long = "waivers", value_name = "FILE")]
+    waivers: Vec<PathBuf>,
+    /// Fail only on findings whose fingerprint is not in this baseline (see `compliance baseline`).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct BaselineArgs {
+    /// Folders, files, or `-` for standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The baseline file to write.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+    /// Evaluation time for date rules (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<String>,
+    /// Extra policy folder (`*.cedar`); a rule reusing a built-in `@id` replaces it.
+    #[arg(long = "policies", value_name = "DIR")]
+    policies: Vec<PathBuf>,
+    /// Skip files whose path (relative to the checked folder) matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// A file of `Waivers` documents, read from anywhere (repeatable).
+    #[arg(long = "waivers", value_name = "FILE")]
+    waivers: Vec<PathBuf>,
+    /// Do not ask git which files are tracked.
+    #[arg(long)]
+    no_git: bool,
+    /// Largest file read, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_file_bytes)]
+    max_file_size: u64,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -91,6 +128,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 fn run_check(a: CheckArgs) -> ExitCode {
     let now = match a.now.as_deref().map(check::parse_now).transpose() {
         Ok(n) => n.unwrap_or_else(chrono::Utc::now),
+        Err(e) => return fail(e),
+    };
+    let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
+        Ok(b) => b,
         Err(e) => return fail(e),
     };
     let stdin = if a.paths.iter().any(|p| p.as_os_str() == "-") {
@@ -124,6 +165,8 @@ fn run_check(a: CheckArgs) -> ExitCode {
                 }
             })
             .collect(),
+        waiver_files: a.waivers,
+        baseline,
     };
     let rep = match check::run(&opts, stdin) {
         Ok(r) => r,
@@ -149,6 +192,64 @@ fn run_check(a: CheckArgs) -> ExitCode {
     ExitCode::from(rep.exit_code() as u8)
 }
 
+fn run_baseline(a: BaselineArgs) -> ExitCode {
+    let now = match a.now.as_deref().map(check::parse_now).transpose() {
+        Ok(n) => n.unwrap_or_else(chrono::Utc::now),
+        Err(e) => return fail(e),
+    };
+    let stdin = if a.paths.iter().any(|p| p.as_os_str() == "-") {
+        let mut s = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+            return fail(format!("cannot read standard input: {e}"));
+        }
+        Some(s)
+    } else {
+        None
+    };
+    let opts = Options {
+        exclude: a.exclude,
+        policy_dirs: a.policies,
+        limits: Limits {
+            max_file_bytes: a.max_file_size,
+            ..Limits::default()
+        },
+        git: !a.no_git,
+        waiver_files: a.waivers,
+        ..Options::new(a.paths, now)
+    };
+    let rep = match check::run(&opts, stdin) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    // a baseline of a partly read folder would hide what the unread files hold
+    if !rep.errors.is_empty() {
+        for e in &rep.errors {
+            let at = match (e.line, e.column) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
+                (Some(l), None) => format!("{}:{l}", e.file),
+                _ => e.file.clone(),
+            };
+            eprintln!("error: {at}: {}", e.message);
+        }
+        return fail(format!(
+            "{} input error{}: baseline not written",
+            rep.errors.len(),
+            if rep.errors.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let text = compliance::baseline::render(&rep);
+    if let Err(e) = std::fs::write(&a.output, text.as_bytes()) {
+        return fail(format!("cannot write `{}`: {e}", a.output.display()));
+    }
+    eprintln!(
+        "baseline: {} finding{} recorded in {}",
+        rep.findings.len(),
+        if rep.findings.len() == 1 { "" } else { "s" },
+        a.output.display()
+    );
+    ExitCode::SUCCESS
+}
+
 fn run_rules(a: RulesArgs) -> ExitCode {
     let rules = match check::load_rules(&a.policies) {
         Ok(r) => r,
@@ -167,5 +268,6 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(a) => run_check(a),
         Command::Rules(a) => run_rules(a),
+        Command::Baseline(a) => run_baseline(a),
     }
 }

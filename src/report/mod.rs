@@ -85,9 +85,11 @@ pub struct Summary {
     pub entities: usize,
     pub findings: usize,
     pub errors: usize,
+    /// Findings an active waiver took out of `findings` (the length of `waived`).
+    pub waived: usize,
     pub by_severity: BySeverity,
     pub fail_on: Severity,
-    /// Some finding is at or above `failOn`.
+    /// Some finding not in the `--baseline` is at or above `failOn`.
     pub failed: bool,
 }
 
@@ -102,6 +104,12 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// Findings that active waivers waived, each with the waiver.
+    pub waived: Vec<crate::waiver::Waived>,
+    /// Every waiver read: `active`, `expired` or `unused`.
+    pub waivers: Vec<crate::waiver::WaiverStatus>,
+    /// The `--baseline` comparison; `null` without one.
+    pub baseline: Option<crate::baseline::Summary>,
     pub audit: Audit,
 }
 
