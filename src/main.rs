@@ -53,6 +53,8 @@ enum Format {
     Json,
     Markdown,
     Html,
+    Sarif,
+    Junit,
 }
 
 #[derive(clap::Args)]
@@ -66,6 +68,10 @@ struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Also write every form of the report into this folder (created if missing):
+    /// report.json, report.md, report.html, report.sarif, report.junit.xml.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value = "high")]
     fail_on: Severity,
@@ -168,15 +174,27 @@ fn run_check(a: CheckArgs) -> ExitCode {
         waiver_files: a.waivers,
         baseline,
     };
-    let rep = match check::run(&opts, stdin) {
+    // loaded once, here: SARIF and JUnit list every rule
+    let rules = match check::load_rules(&opts.policy_dirs) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let rep = match check::run_with_rules(&opts, stdin, &rules) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = &a.output_dir {
+        if let Err(e) = report::outputs::write_all(dir, &rep, &rules) {
+            return fail(e);
+        }
+    }
     let rendered = match a.format {
         Format::Text => Ok(report::text(&rep)),
         Format::Json => Ok(report::json(&rep)),
         Format::Markdown => report::markdown(&rep),
         Format::Html => report::html(&rep),
+        Format::Sarif => Ok(report::sarif(&rep, &rules)),
+        Format::Junit => Ok(report::junit(&rep, &rules)),
     };
     let rendered = match rendered {
         Ok(r) => r,

@@ -3,11 +3,16 @@
 //! terminals.
 
 mod json;
+pub mod junit;
+pub mod outputs;
 pub mod rules;
+pub mod sarif;
 mod template;
 mod text;
 
 pub use json::render as json;
+pub use junit::render as junit;
+pub use sarif::render as sarif;
 pub use template::{html, markdown};
 pub use text::render as text;
 

@@ -10,7 +10,8 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// The schema the output validates against (the OASIS errata 01 text, shipped in tests/data).
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 /// The `partialFingerprints` key: [`Finding::fingerprint`] and the occurrence number.
 pub const FINGERPRINT_KEY: &str = "complianceFingerprint/v1";
 /// Relative URIs are relative to the checked folder, which SARIF consumers know as the
