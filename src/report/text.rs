@@ -4,6 +4,7 @@
 use super::Report;
 use crate::checklist::Status;
 use crate::finding::Severity;
+use crate::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
@@ -11,8 +12,14 @@ pub fn render(report: &Report) -> String {
     for f in &report.findings {
         let _ = writeln!(
             out,
-            "{}:{}:{}: {} {}: {}",
-            f.file, f.line, f.column, f.severity, f.rule, f.title
+            "{}:{}:{}: {} {}: {}{}",
+            f.file,
+            f.line,
+            f.column,
+            f.severity,
+            f.rule,
+            f.title,
+            if f.baseline { " (in baseline)" } else { "" }
         );
         let _ = writeln!(out, "    {}", f.message);
         let _ = writeln!(out, "    at `{}` in {}", f.path, f.resource);
@@ -31,7 +38,8 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
-    if !report.findings.is_empty() || !report.errors.is_empty() {
+    waiver_warnings(report, &mut out);
+    if !report.findings.is_empty() || !report.errors.is_empty() || !report.waivers.is_empty() {
         out.push('\n');
     }
     let _ = writeln!(out, "Checklist:");
@@ -66,6 +74,7 @@ pub fn render(report: &Report) -> String {
         s.errors,
         if s.errors == 1 { "" } else { "s" },
     );
+    waiver_totals(report, &mut out);
     let verdict = if !report.errors.is_empty() {
         "result: input or policy errors (exit 2)".to_string()
     } else if s.failed {
@@ -75,4 +84,49 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(out, "{verdict}");
     out
+}
+
+/// Expired and unused waivers, one line each, where the errors are: they do not fail the
+/// run, but someone has to act on them.
+fn waiver_warnings(report: &Report, out: &mut String) {
+    for w in report.waivers.iter().filter(|w| w.status != WaiverStatus::Active) {
+        let at = match (w.line, w.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", w.file),
+            _ => w.file.clone(),
+        };
+        let what = match w.status {
+            WaiverStatus::Expired => format!(
+                "expired on {}: no longer waives {} ({} finding{} reported again)",
+                w.expires,
+                w.rule,
+                w.matched,
+                if w.matched == 1 { "" } else { "s" }
+            ),
+            _ => format!("unused: no {} finding matched it", w.rule),
+        };
+        let _ = writeln!(out, "warning: {at}: waiver {what} (owner: {})", w.owner);
+    }
+}
+
+/// The waiver and baseline counts under the totals, when there are any.
+fn waiver_totals(report: &Report, out: &mut String) {
+    if !report.waivers.is_empty() {
+        let count = |st: WaiverStatus| report.waivers.iter().filter(|w| w.status == st).count();
+        let _ = writeln!(
+            out,
+            "{} waived by {} active waiver{}; {} expired, {} unused.",
+            report.summary.waived,
+            count(WaiverStatus::Active),
+            if count(WaiverStatus::Active) == 1 { "" } else { "s" },
+            count(WaiverStatus::Expired),
+            count(WaiverStatus::Unused),
+        );
+    }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "baseline {}: {} new, {} in the baseline, {} of {} entries fixed.",
+            b.file, b.new, b.matched, b.fixed, b.entries
+        );
+    }
 }
