@@ -1,6 +1,7 @@
 //! Data-driven policy tests: a case is a folder of input files plus `expected.yaml`,
 //! which names the findings that must appear (rule, file, line), the rules that must not
-//! fire, and optionally checklist statuses and input errors. The built-in rules' cases
+//! fire, and optionally checklist statuses, input errors, the findings waivers waived and
+//! the waivers' statuses. The built-in rules' cases
 //! live in `tests/cases/` and run under `cargo test`.
 
 use crate::check::{self, Options};
@@ -28,9 +29,27 @@ pub struct Expected {
     pub checklist: BTreeMap<String, String>,
     #[serde(default)]
     pub errors: Vec<ExpectedError>,
-    /// When true, no finding beyond those listed may appear.
+    /// When true, no finding beyond those listed may appear (nor, when `waived` or
+    /// `waivers` is given, any waived finding or waiver beyond those listed).
     #[serde(default)]
     pub exact: bool,
+    /// Findings a waiver must have taken out of `findings`.
+    #[serde(default)]
+    pub waived: Vec<ExpectedFinding>,
+    /// Waivers, by where they are written, and what became of them.
+    #[serde(default)]
+    pub waivers: Vec<ExpectedWaiver>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedWaiver {
+    pub file: String,
+    pub line: u32,
+    /// `active`, `expired` or `unused`.
+    pub status: String,
+    /// How many findings it matched.
+    pub matched: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -159,7 +178,73 @@ fn compare(expected: &Expected, report: &Report) -> Option<String> {
             );
         }
     }
+    compare_waivers(expected, report, &mut diff);
     (!diff.is_empty()).then_some(diff)
+}
+
+fn compare_waivers(expected: &Expected, report: &Report, diff: &mut String) {
+    let is = |e: &ExpectedFinding, f: &crate::finding::Finding| {
+        f.rule == e.rule
+            && f.file == e.file
+            && f.line == e.line
+            && e.column.is_none_or(|c| f.column == c)
+            && e.path.as_ref().is_none_or(|p| &f.path == p)
+    };
+    for e in &expected.waived {
+        if !report.waived.iter().any(|w| is(e, &w.finding)) {
+            let _ = write!(diff, "\n  - not waived: {} at {}:{}", e.rule, e.file, e.line);
+        }
+    }
+    let status = |w: &crate::waiver::WaiverStatus| {
+        serde_json::to_value(w.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    for e in &expected.waivers {
+        match report
+            .waivers
+            .iter()
+            .find(|w| w.file == e.file && w.line == Some(e.line))
+        {
+            None => {
+                let _ = write!(diff, "\n  - no waiver at {}:{}", e.file, e.line);
+            }
+            Some(w) => {
+                if status(w) != e.status || e.matched.is_some_and(|m| m != w.matched) {
+                    let _ = write!(
+                        diff,
+                        "\n  ~ waiver at {}:{}: expected {}{}, got {} matching {}",
+                        e.file,
+                        e.line,
+                        e.status,
+                        e.matched.map_or(String::new(), |m| format!(" matching {m}")),
+                        status(w),
+                        w.matched
+                    );
+                }
+            }
+        }
+    }
+    if expected.exact && !(expected.waived.is_empty() && expected.waivers.is_empty()) {
+        for w in &report.waived {
+            if !expected.waived.iter().any(|e| is(e, &w.finding)) {
+                let f = &w.finding;
+                let _ = write!(diff, "\n  + unexpectedly waived: {} at {}:{}", f.rule, f.file, f.line);
+            }
+        }
+        for w in &report.waivers {
+            if !expected.waivers.iter().any(|e| w.file == e.file && w.line == Some(e.line)) {
+                let _ = write!(
+                    diff,
+                    "\n  + unexpected waiver at {}:{} ({})",
+                    w.file,
+                    w.line.unwrap_or(0),
+                    status(w)
+                );
+            }
+        }
+    }
 }
 
 /// Runs one case folder with the built-in rules plus `policy_dirs`.
