@@ -119,11 +119,10 @@ pub fn parse(file: &str, text: &str) -> Result<Baseline> {
     }
     let mut fingerprints = BTreeSet::new();
     for (i, v) in parsed.findings.iter().enumerate() {
-        let fp = v.get("fingerprint").and_then(|f| f.as_str()).ok_or_else(|| {
-            bad(format!(
-                "findings[{i}] has no `fingerprint` string: {HINT}"
-            ))
-        })?;
+        let fp = v
+            .get("fingerprint")
+            .and_then(|f| f.as_str())
+            .ok_or_else(|| bad(format!("findings[{i}] has no `fingerprint` string: {HINT}")))?;
         if fp.len() != 32 || !fp.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return Err(bad(format!(
                 "findings[{i}].fingerprint is not 32 lowercase hex digits: {HINT}"
@@ -187,13 +186,23 @@ mod tests {
     fn malformed_baselines_are_errors_that_say_why() {
         let e = parse("b.json", "not json").unwrap_err().to_string();
         assert!(e.contains("b.json") && e.contains("compliance baseline"), "{e}");
-        let e = parse("b.json", r#"{"findings": [{"rule": "X"}]}"#).unwrap_err().to_string();
+        let e = parse("b.json", r#"{"findings": [{"rule": "X"}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("findings[0] has no `fingerprint`"), "{e}");
-        let e = parse("b.json", r#"{"findings": [{"fingerprint": "abc"}]}"#).unwrap_err().to_string();
+        let e = parse("b.json", r#"{"findings": [{"fingerprint": "abc"}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("32 lowercase hex"), "{e}");
-        let e = parse("b.json", r#"{"format": "other/v9", "findings": []}"#).unwrap_err().to_string();
+        let e = parse("b.json", r#"{"format": "other/v9", "findings": []}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown format"), "{e}");
-        let ok = parse("b.json", r#"{"findings": [{"fingerprint": "0123456789abcdef0123456789abcdef"}]}"#).unwrap();
+        let ok = parse(
+            "b.json",
+            r#"{"findings": [{"fingerprint": "0123456789abcdef0123456789abcdef"}]}"#,
+        )
+        .unwrap();
         assert_eq!(ok.fingerprints.len(), 1);
     }
 }

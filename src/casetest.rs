@@ -234,7 +234,11 @@ fn compare_waivers(expected: &Expected, report: &Report, diff: &mut String) {
             }
         }
         for w in &report.waivers {
-            if !expected.waivers.iter().any(|e| w.file == e.file && w.line == Some(e.line)) {
+            if !expected
+                .waivers
+                .iter()
+                .any(|e| w.file == e.file && w.line == Some(e.line))
+            {
                 let _ = write!(
                     diff,
                     "\n  + unexpected waiver at {}:{} ({})",

@@ -281,7 +281,9 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     errors.dedup();
 
     let checklist = checklist::roll_up(rules, &resources, &findings);
-    let failed = findings.iter().any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
+    let failed = findings
+        .iter()
+        .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Report {
         tool: Tool::default(),

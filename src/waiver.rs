@@ -105,7 +105,9 @@ impl Waiver {
             let Some(d) = object else { return false };
             if s.kind.as_ref().is_some_and(|k| *k != d.kind)
                 || s.name.as_ref().is_some_and(|n| *n != d.name)
-                || s.namespace.as_ref().is_some_and(|n| Some(n.as_str()) != namespace_of(d).as_deref())
+                || s.namespace
+                    .as_ref()
+                    .is_some_and(|n| Some(n.as_str()) != namespace_of(d).as_deref())
             {
                 return false;
             }
@@ -297,7 +299,9 @@ fn from_annotations(index: usize, d: &Document, display: &str, positions: &mut P
         let field = path::key(&path::keys(&d.base, "metadata.annotations"), &key);
         let pos = positions.at(d.file, d.doc, &field);
         let parsed = if rule.trim().is_empty() || rule.contains(char::is_whitespace) {
-            Err(format!("expected a rule id after `{ANNOTATION_PREFIX}` (`{ANNOTATION_PREFIX}K8S-002`)"))
+            Err(format!(
+                "expected a rule id after `{ANNOTATION_PREFIX}` (`{ANNOTATION_PREFIX}K8S-002`)"
+            ))
         } else {
             parse_annotation(&value)
         };
@@ -373,14 +377,16 @@ pub fn parse_annotation(value: &str) -> Result<Annotation, String> {
     let (Some(reason), Some(owner), Some(expires)) = (reason, owner, expires) else {
         return Err(FORM.to_string());
     };
-    let date = kinds::parse_date(&expires).filter(|_| expires.len() == 10).ok_or_else(|| {
-        let shown = if expires.chars().count() <= 16 {
-            format!(" `{expires}`")
-        } else {
-            String::new()
-        };
-        format!("`expires`{shown} is not a date: expected YYYY-MM-DD")
-    })?;
+    let date = kinds::parse_date(&expires)
+        .filter(|_| expires.len() == 10)
+        .ok_or_else(|| {
+            let shown = if expires.chars().count() <= 16 {
+                format!(" `{expires}`")
+            } else {
+                String::new()
+            };
+            format!("`expires`{shown} is not a date: expected YYYY-MM-DD")
+        })?;
     Ok(Annotation {
         reason,
         owner,
@@ -396,7 +402,11 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
             out.errors.push(InputError::new(
                 &display,
                 None,
-                format!("waiver file is {} bytes, over the {}-byte limit: not read", b.len(), limits.max_file_bytes),
+                format!(
+                    "waiver file is {} bytes, over the {}-byte limit: not read",
+                    b.len(),
+                    limits.max_file_bytes
+                ),
             ));
             return;
         }
@@ -450,7 +460,10 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
         out.errors.push(InputError::new(
             &display,
             None,
-            format!("no `Waivers` document (`apiVersion: {}`, `kind: Waivers`)", kinds::API_VERSION),
+            format!(
+                "no `Waivers` document (`apiVersion: {}`, `kind: Waivers`)",
+                kinds::API_VERSION
+            ),
         ));
     }
     out.errors.extend(loaded.errors);

@@ -76,7 +76,12 @@ fn only_findings_missing_from_the_baseline_fail_and_fixed_entries_are_counted() 
     let b = &r["baseline"];
     assert_eq!(b["file"], baseline.to_str().unwrap());
     assert_eq!(
-        (b["entries"].as_u64(), b["matched"].as_u64(), b["new"].as_u64(), b["fixed"].as_u64()),
+        (
+            b["entries"].as_u64(),
+            b["matched"].as_u64(),
+            b["new"].as_u64(),
+            b["fixed"].as_u64()
+        ),
         (Some(23), Some(22), Some(1), Some(1)),
         "{b:#}"
     );
@@ -86,7 +91,14 @@ fn only_findings_missing_from_the_baseline_fail_and_fixed_entries_are_counted() 
     let new: Vec<String> = findings
         .iter()
         .filter(|f| f.get("baseline").is_none())
-        .map(|f| format!("{} {} {}", f["rule"].as_str().unwrap(), f["file"].as_str().unwrap(), f["resource"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["resource"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(new, ["TLS-004 backend.yaml Deployment chat/chat-backend"]);
     assert!(findings
@@ -109,7 +121,9 @@ fn only_findings_missing_from_the_baseline_fail_and_fixed_entries_are_counted() 
             "baseline {}: 1 new, 22 in the baseline, 1 of 23 entries fixed.",
             baseline.display()
         )))
-        .stdout(predicate::str::contains("critical SEC-001: API key literal in a container environment variable (in baseline)"));
+        .stdout(predicate::str::contains(
+            "critical SEC-001: API key literal in a container environment variable (in baseline)",
+        ));
 
     // the unmodified example against its own baseline: nothing new, nothing fails
     compliance()
@@ -117,7 +131,9 @@ fn only_findings_missing_from_the_baseline_fail_and_fixed_entries_are_counted() 
         .arg(&baseline)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("0 new, 23 in the baseline, 0 of 23 entries fixed."));
+        .stdout(predicate::str::contains(
+            "0 new, 23 in the baseline, 0 of 23 entries fixed.",
+        ));
 }
 
 #[test]
@@ -172,8 +188,14 @@ fn a_malformed_baseline_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     for (text, says) in [
         ("not json", "expected a file written by `compliance baseline`"),
-        ("{\"findings\": [{\"rule\": \"SEC-001\"}]}", "findings[0] has no `fingerprint`"),
-        ("{\"format\": \"other/v2\", \"findings\": []}", "unknown format `other/v2`"),
+        (
+            "{\"findings\": [{\"rule\": \"SEC-001\"}]}",
+            "findings[0] has no `fingerprint`",
+        ),
+        (
+            "{\"format\": \"other/v2\", \"findings\": []}",
+            "unknown format `other/v2`",
+        ),
     ] {
         let p = tmp.path().join("b.json");
         std::fs::write(&p, text).unwrap();

@@ -63,8 +63,8 @@ fn check_json(dir: &Path, extra: &[&str]) -> (Value, i32) {
         .output()
         .unwrap();
     let code = out.status.code().unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (report, code)
 }
 
@@ -95,7 +95,10 @@ fn without_a_waiver_the_privileged_container_fails_the_run() {
 fn valid_waiver_moves_the_finding_to_waived_and_the_exit_code_drops() {
     let dir = folder(&[
         ("deploy.yaml", DEPLOY),
-        ("waivers.yaml", &waivers("2027-01-31", "{kind: Deployment, namespace: shop, name: api}")),
+        (
+            "waivers.yaml",
+            &waivers("2027-01-31", "{kind: Deployment, namespace: shop, name: api}"),
+        ),
     ]);
     let (r, code) = check_json(dir.path(), &[]);
     assert_eq!(code, 0, "{r:#}");
@@ -107,7 +110,10 @@ fn valid_waiver_moves_the_finding_to_waived_and_the_exit_code_drops() {
     assert_eq!(r["summary"]["failed"], false);
     let w = &r["waived"][0]["waiver"];
     assert_eq!(w["source"], "document");
-    assert_eq!((w["file"].as_str(), w["line"].as_u64()), (Some("waivers.yaml"), Some(5)));
+    assert_eq!(
+        (w["file"].as_str(), w["line"].as_u64()),
+        (Some("waivers.yaml"), Some(5))
+    );
     assert_eq!(w["owner"], "team-network");
     assert_eq!(w["expires"], "2027-01-31");
     let s = &r["waivers"][0];
@@ -120,7 +126,9 @@ fn valid_waiver_moves_the_finding_to_waived_and_the_exit_code_drops() {
         .args(["--now", NOW])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("1 waived by 1 active waiver; 0 expired, 0 unused."))
+        .stdout(predicate::str::contains(
+            "1 waived by 1 active waiver; 0 expired, 0 unused.",
+        ))
         .stdout(predicate::str::contains("K8S-001").not());
 }
 
@@ -146,7 +154,10 @@ fn expired_waiver_keeps_the_finding_and_is_reported_as_expired() {
     assert_eq!(rules(&r["findings"]), ["K8S-001@17", "K8S-003@18"]);
     assert_eq!(r["summary"]["waived"], 0);
     let s = &r["waivers"][0];
-    assert_eq!((s["status"].as_str(), s["matched"].as_u64()), (Some("expired"), Some(1)));
+    assert_eq!(
+        (s["status"].as_str(), s["matched"].as_u64()),
+        (Some("expired"), Some(1))
+    );
 
     compliance()
         .arg("check")
@@ -187,13 +198,23 @@ fn unused_waiver_is_reported_and_does_not_change_the_exit_code() {
 
 #[test]
 fn malformed_waiver_is_an_input_error_with_its_line() {
-    let no_reason = waivers("2027-01-31", "{name: api}").replace("    reason: The CNI agent needs the host network\n", "");
+    let no_reason =
+        waivers("2027-01-31", "{name: api}").replace("    reason: The CNI agent needs the host network\n", "");
     let dir = folder(&[("deploy.yaml", DEPLOY), ("waivers.yaml", &no_reason)]);
     let (r, code) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
     let e = &r["errors"][0];
-    assert_eq!((e["file"].as_str(), e["line"].as_u64()), (Some("waivers.yaml"), Some(5)));
-    assert!(e["message"].as_str().unwrap().contains("\"reason\" is a required property"), "{e}");
+    assert_eq!(
+        (e["file"].as_str(), e["line"].as_u64()),
+        (Some("waivers.yaml"), Some(5))
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"reason\" is a required property"),
+        "{e}"
+    );
     // the document is rejected whole: nothing is waived
     assert_eq!(rules(&r["findings"]), ["K8S-001@17", "K8S-003@18"]);
 
@@ -201,7 +222,10 @@ fn malformed_waiver_is_an_input_error_with_its_line() {
     let dir = folder(&[("deploy.yaml", DEPLOY), ("waivers.yaml", &no_expiry)]);
     let (r, code) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert!(r["errors"][0]["message"].as_str().unwrap().contains("\"expires\""), "{r:#}");
+    assert!(
+        r["errors"][0]["message"].as_str().unwrap().contains("\"expires\""),
+        "{r:#}"
+    );
 }
 
 #[test]
@@ -217,7 +241,10 @@ fn annotation_waives_its_rule_on_its_object() {
     assert_eq!(rules(&r["waived"]), ["K8S-001@19"]);
     let s = &r["waivers"][0];
     assert_eq!(s["source"], "annotation");
-    assert_eq!((s["file"].as_str(), s["line"].as_u64(), s["column"].as_u64()), (Some("deploy.yaml"), Some(7), Some(5)));
+    assert_eq!(
+        (s["file"].as_str(), s["line"].as_u64(), s["column"].as_u64()),
+        (Some("deploy.yaml"), Some(7), Some(5))
+    );
     assert_eq!(s["selector"]["name"], "api");
     assert_eq!(s["reason"], "CNI agent");
 }
@@ -335,7 +362,10 @@ fn markdown_and_html_reports_carry_the_waiver_appendix() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("## Waivers"), "{md}");
     assert!(md.contains("| ACTIVE | `K8S-001` | name `api` | The CNI agent needs the host network | team-network | 2027-01-31 | 1 | `waivers.yaml:5` |"), "{md}");
-    assert!(md.contains("| **EXPIRED** | `K8S-003` | name `api` | Old \\| exception | team-shop | 2026-01-01 | 1 |"), "{md}");
+    assert!(
+        md.contains("| **EXPIRED** | `K8S-003` | name `api` | Old \\| exception | team-shop | 2026-01-01 | 1 |"),
+        "{md}"
+    );
     assert!(md.contains("### Waived findings"), "{md}");
     let html = compliance()
         .arg("check")
