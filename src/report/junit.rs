@@ -6,6 +6,9 @@
 //! of the rule set without findings, so that a clean run is not an empty report (Jenkins
 //! rejects those). Every finding fails its test case, whatever `--fail-on` says: the
 //! threshold decides the exit status, the `type` attribute carries the severity.
+//! Accepted findings do not fail: a rule × resource whose findings are all waived or in
+//! the `--baseline` is `<skipped>`, with the waiver's reason, owner and expiry; one that
+//! also has findings that are not accepted fails, and its failure lists only those.
 //!
 //! Suite `compliance input errors` (only when there are any): one test case per input
 //! error, with an `<error>`.
@@ -13,6 +16,7 @@
 use super::Report;
 use crate::finding::{Finding, InputError};
 use crate::policy::RuleSet;
+use crate::waiver::WaiverRef;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -54,23 +58,47 @@ fn position(file: &str, line: Option<u32>, column: Option<u32>) -> String {
     }
 }
 
-/// One failing rule × resource.
+/// Why a finding does not fail its test case.
+#[derive(Clone, Copy)]
+enum Accepted<'a> {
+    No,
+    Waived(&'a WaiverRef),
+    Baseline,
+}
+
+/// One rule × resource with findings.
 struct Case<'a> {
     rule: &'a str,
     resource: &'a str,
     file: &'a str,
-    findings: Vec<&'a Finding>,
+    findings: Vec<(&'a Finding, Accepted<'a>)>,
+}
+
+impl Case<'_> {
+    fn failing(&self) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|(_, a)| matches!(a, Accepted::No))
+            .map(|(f, _)| *f)
+            .collect()
+    }
 }
 
 fn cases<'a>(report: &'a Report, rules: &'a RuleSet) -> (Vec<Case<'a>>, Vec<&'a str>) {
     // rule -> (resource, file) -> findings; a resource name in two files is two objects
-    let mut by: BTreeMap<&str, BTreeMap<(&str, &str), Vec<&Finding>>> = BTreeMap::new();
-    for f in &report.findings {
+    type Found<'a> = Vec<(&'a Finding, Accepted<'a>)>;
+    let mut by: BTreeMap<&str, BTreeMap<(&str, &str), Found<'a>>> = BTreeMap::new();
+    let all = report
+        .findings
+        .iter()
+        .map(|f| (f, if f.baseline { Accepted::Baseline } else { Accepted::No }))
+        .chain(report.waived.iter().map(|w| (&w.finding, Accepted::Waived(&w.waiver))));
+    for (f, accepted) in all {
         by.entry(&f.rule)
             .or_default()
             .entry((&f.resource, &f.file))
             .or_default()
-            .push(f);
+            .push((f, accepted));
     }
     let passing = rules
         .rules
@@ -78,27 +106,29 @@ fn cases<'a>(report: &'a Report, rules: &'a RuleSet) -> (Vec<Case<'a>>, Vec<&'a 
         .map(String::as_str)
         .filter(|id| !by.contains_key(id))
         .collect();
-    let failing = by
+    let with_findings = by
         .into_iter()
         .flat_map(|(rule, resources)| {
-            resources.into_iter().map(move |((resource, file), findings)| Case {
-                rule,
-                resource,
-                file,
-                findings,
+            resources.into_iter().map(move |((resource, file), mut findings)| {
+                findings.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+                Case {
+                    rule,
+                    resource,
+                    file,
+                    findings,
+                }
             })
         })
         .collect();
-    (failing, passing)
+    (with_findings, passing)
 }
 
-fn failure(out: &mut String, case: &Case<'_>) {
-    let first = case.findings.first();
-    let severity = case.findings.iter().map(|f| f.severity).min();
-    let message = match (case.findings.len(), first) {
-        (1, Some(f)) => f.message.clone(),
-        (n, Some(f)) => format!("{n} findings: {}", f.title),
-        _ => String::new(),
+fn failure(out: &mut String, failing: &[&Finding]) {
+    let severity = failing.iter().map(|f| f.severity).min();
+    let message = match failing {
+        [f] => f.message.clone(),
+        [f, ..] => format!("{} findings: {}", failing.len(), f.title),
+        [] => String::new(),
     };
     let _ = write!(
         out,
@@ -107,7 +137,7 @@ fn failure(out: &mut String, case: &Case<'_>) {
         severity.map_or("", |s| s.as_str())
     );
     let mut body = String::new();
-    for f in &case.findings {
+    for f in failing {
         let _ = writeln!(
             body,
             "{}:{}:{}: {} {}: {}",
@@ -121,6 +151,26 @@ fn failure(out: &mut String, case: &Case<'_>) {
     }
     out.push_str(&escape_text(&body));
     out.push_str("</failure>\n");
+}
+
+/// The `<skipped>` of a case whose findings are all accepted.
+fn skipped(out: &mut String, case: &Case<'_>) {
+    let mut reasons: Vec<String> = case
+        .findings
+        .iter()
+        .map(|(_, a)| match a {
+            Accepted::Waived(w) => format!(
+                "waived at {}: {} (owner: {}; expires {})",
+                position(&w.file, w.line, w.column),
+                w.reason,
+                w.owner,
+                w.expires
+            ),
+            _ => "in the baseline".to_string(),
+        })
+        .collect();
+    reasons.dedup();
+    let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(&reasons.join("; ")));
 }
 
 fn error_case(out: &mut String, e: &InputError) {
@@ -143,19 +193,20 @@ fn error_case(out: &mut String, e: &InputError) {
 
 /// The JUnit XML for `report`, whose findings `rules` produced.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
-    let (failing, passing) = cases(report, rules);
-    let tests = failing.len() + passing.len();
-    let failures = failing.len();
+    let (with_findings, passing) = cases(report, rules);
+    let tests = with_findings.len() + passing.len();
+    let failures = with_findings.iter().filter(|c| !c.failing().is_empty()).count();
+    let skips = with_findings.len() - failures;
     let errors = report.errors.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"compliance\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"0\">",
+        "<testsuites name=\"compliance\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skips}\" time=\"0\">",
         tests + errors
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"compliance\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"0\">"
+        "  <testsuite name=\"compliance\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skips}\" time=\"0\">"
     );
     out.push_str("    <properties>\n");
     for (name, value) in [
@@ -169,7 +220,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
     }
     out.push_str("    </properties>\n");
     // failing and passing cases in rule order (a stable sort keeps resources in order)
-    let mut all: Vec<(&str, Option<Case<'_>>)> = failing
+    let mut all: Vec<(&str, Option<Case<'_>>)> = with_findings
         .into_iter()
         .map(|c| (c.rule, Some(c)))
         .chain(passing.into_iter().map(|p| (p, None)))
@@ -185,7 +236,12 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                     escape(case.resource),
                     escape(case.file)
                 );
-                failure(&mut out, &case);
+                let failing = case.failing();
+                if failing.is_empty() {
+                    skipped(&mut out, &case);
+                } else {
+                    failure(&mut out, &failing);
+                }
                 out.push_str("    </testcase>\n");
             }
             None => {

@@ -1,11 +1,15 @@
 //! SARIF 2.1.0 (`--format sarif`), the form GitHub code scanning uploads: one
 //! `reportingDescriptor` per rule of the rule set, one result per finding, input errors as
-//! tool execution notifications. Plain serde structs, no SARIF crate; fields in a fixed
-//! order, so the same report gives the same bytes.
+//! tool execution notifications. Waived findings are results with a `suppression` (the
+//! waiver's reason, owner and expiry); with `--baseline`, results carry `baselineState`
+//! `new` or `unchanged`; expired and unused waivers are tool configuration notifications.
+//! Plain serde structs, no SARIF crate; fields in a fixed order, so the same report gives
+//! the same bytes.
 
 use super::Report;
 use crate::finding::{Finding, InputError, Severity};
 use crate::policy::{Rule, RuleSet};
+use crate::waiver::{self, WaiverRef, WaiverStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -115,6 +119,8 @@ struct Invocation<'a> {
     exit_code: i32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_configuration_notifications: Vec<Notification<'a>>,
 }
 
 #[derive(Serialize)]
@@ -135,7 +141,22 @@ struct SarifResult<'a> {
     message: Text<'a>,
     locations: [Location<'a>; 1],
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
     properties: ResultProperties<'a>,
+}
+
+/// A waiver, as SARIF sees it: `inSource` for an annotation on the object, `external`
+/// for a `Waivers` document.
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location<'a>>,
 }
 
 #[derive(Serialize)]
@@ -341,36 +362,84 @@ fn location(f: &Finding) -> Location<'_> {
     }
 }
 
+fn at(file: &str, line: Option<u32>, column: Option<u32>) -> Option<Location<'static>> {
+    physical(file, line, column).map(|p| Location {
+        physical_location: Some(p),
+        logical_locations: Vec::new(),
+    })
+}
+
 fn notification(e: &InputError) -> Notification<'_> {
     Notification {
         level: "error",
         message: Text {
             text: e.message.as_str().into(),
         },
-        locations: physical(&e.file, e.line, e.column)
-            .map(|p| Location {
-                physical_location: Some(p),
-                logical_locations: Vec::new(),
-            })
-            .into_iter()
-            .collect(),
+        locations: at(&e.file, e.line, e.column).into_iter().collect(),
     }
+}
+
+fn suppression(w: &WaiverRef) -> Suppression<'static> {
+    Suppression {
+        kind: match w.source {
+            waiver::Source::Annotation => "inSource",
+            waiver::Source::Document | waiver::Source::External => "external",
+        },
+        status: "accepted",
+        justification: format!("{} (owner: {}; expires {})", w.reason, w.owner, w.expires),
+        location: at(&w.file, w.line, w.column),
+    }
+}
+
+/// An expired or unused waiver: it does not fail the run, but someone has to act on it.
+fn waiver_notification(w: &WaiverStatus) -> Option<Notification<'static>> {
+    let what = match w.status {
+        waiver::Status::Active => return None,
+        waiver::Status::Expired => format!(
+            "waiver for {} expired on {}: it no longer waives ({} finding{} reported again; owner: {})",
+            w.rule,
+            w.expires,
+            w.matched,
+            if w.matched == 1 { "" } else { "s" },
+            w.owner
+        ),
+        waiver::Status::Unused => format!(
+            "waiver for {} is unused: no finding matched it (owner: {})",
+            w.rule, w.owner
+        ),
+    };
+    Some(Notification {
+        level: "warning",
+        message: Text { text: what.into() },
+        locations: at(&w.file, w.line, w.column).into_iter().collect(),
+    })
 }
 
 /// The SARIF log for `report`, whose findings `rules` produced. Pretty-printed with a
 /// trailing newline.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
     let index: HashMap<&str, usize> = rules.rules.keys().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    // reported and waived findings together, in report order
+    let mut all: Vec<(&Finding, Option<&WaiverRef>)> = report
+        .findings
+        .iter()
+        .map(|f| (f, None))
+        .chain(report.waived.iter().map(|w| (&w.finding, Some(&w.waiver))))
+        .collect();
+    all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
     // findings that agree on rule, file, resource and field path (several keys found in
     // one source file) are told apart by their order
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let results = report
-        .findings
-        .iter()
-        .map(|f| {
+    let results = all
+        .into_iter()
+        .map(|(f, waiver)| {
             let fingerprint = f.fingerprint();
             let n = seen.entry(fingerprint.clone()).or_insert(0);
             *n += 1;
+            let baseline_state = match (&report.baseline, waiver) {
+                (Some(_), None) => Some(if f.baseline { "unchanged" } else { "new" }),
+                _ => None,
+            };
             SarifResult {
                 rule_id: &f.rule,
                 rule_index: index.get(f.rule.as_str()).copied(),
@@ -380,6 +449,8 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 },
                 locations: [location(f)],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, format!("{fingerprint}:{n}"))]),
+                baseline_state,
+                suppressions: waiver.map(suppression).into_iter().collect(),
                 properties: ResultProperties {
                     severity: f.severity,
                     category: &f.category,
@@ -404,6 +475,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 execution_successful: report.errors.is_empty(),
                 exit_code: report.exit_code(),
                 tool_execution_notifications: report.errors.iter().map(notification).collect(),
+                tool_configuration_notifications: report.waivers.iter().filter_map(waiver_notification).collect(),
             }],
             column_kind: "unicodeCodePoints",
             results,
