@@ -15,7 +15,7 @@ fn planted() -> Vec<String> {
 #[test]
 fn no_format_prints_a_planted_secret() {
     let secrets = planted();
-    for format in ["text", "json", "markdown", "html"] {
+    for format in ["text", "json", "markdown", "html", "sarif", "junit"] {
         let out = Command::cargo_bin("compliance")
             .unwrap()
             .args([
