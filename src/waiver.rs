@@ -75,6 +75,13 @@ impl Waiver {
         today > self.expires
     }
 
+    /// Says the same as `other` (wherever each is written).
+    fn same_as(&self, other: &Waiver) -> bool {
+        (&self.rule, &self.selector, &self.path, &self.reason, &self.owner, self.expires)
+            == (&other.rule, &other.selector, &other.path, &other.reason, &other.owner, other.expires)
+            && self.object == other.object
+    }
+
     fn reference(&self) -> WaiverRef {
         WaiverRef {
             source: self.source,
@@ -238,8 +245,15 @@ pub fn collect(docs: &[Document], texts: &[(&str, Option<&str>)], external: &[Pa
             from_annotations(i, d, display, &mut positions, &mut out);
         }
     }
+    let in_tree = out.waivers.len();
     for p in external {
         read_external(p, limits, &mut out);
+    }
+    // a `--waivers` file inside the checked folder is read twice: keep its in-tree copy
+    for e in out.waivers.split_off(in_tree) {
+        if !out.waivers.iter().take(in_tree).any(|t| t.same_as(&e)) {
+            out.waivers.push(e);
+        }
     }
     out.waivers.sort_by(|a, b| {
         (a.file.as_str(), a.pos, a.source, a.rule.as_str()).cmp(&(b.file.as_str(), b.pos, b.source, b.rule.as_str()))

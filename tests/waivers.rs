@@ -379,3 +379,17 @@ fn markdown_and_html_reports_carry_the_waiver_appendix() {
     assert!(html.contains(">EXPIRED</span>") && html.contains(">ACTIVE</span>"));
     assert!(html.contains("Old | exception"));
 }
+
+#[test]
+fn a_waivers_file_inside_the_checked_folder_given_again_is_read_once() {
+    let dir = folder(&[
+        ("deploy.yaml", DEPLOY),
+        ("policy/waivers.yaml", &waivers("2027-01-31", "{name: api}")),
+    ]);
+    let again = dir.path().join("policy/waivers.yaml");
+    let (r, code) = check_json(dir.path(), &["--waivers", again.to_str().unwrap()]);
+    assert_eq!(code, 0, "{r:#}");
+    let w = r["waivers"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!((w[0]["source"].as_str(), w[0]["file"].as_str()), (Some("document"), Some("policy/waivers.yaml")));
+}
