@@ -77,8 +77,12 @@ impl Waiver {
 
     /// Says the same as `other` (wherever each is written).
     fn same_as(&self, other: &Waiver) -> bool {
-        (&self.rule, &self.selector, &self.path, &self.reason, &self.owner, self.expires)
-            == (&other.rule, &other.selector, &other.path, &other.reason, &other.owner, other.expires)
+        self.rule == other.rule
+            && self.selector == other.selector
+            && self.path == other.path
+            && self.reason == other.reason
+            && self.owner == other.owner
+            && self.expires == other.expires
             && self.object == other.object
     }
 

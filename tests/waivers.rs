@@ -391,5 +391,8 @@ fn a_waivers_file_inside_the_checked_folder_given_again_is_read_once() {
     assert_eq!(code, 0, "{r:#}");
     let w = r["waivers"].as_array().unwrap();
     assert_eq!(w.len(), 1, "{w:#?}");
-    assert_eq!((w[0]["source"].as_str(), w[0]["file"].as_str()), (Some("document"), Some("policy/waivers.yaml")));
+    assert_eq!(
+        (w[0]["source"].as_str(), w[0]["file"].as_str()),
+        (Some("document"), Some("policy/waivers.yaml"))
+    );
 }
