@@ -149,9 +149,17 @@ fn run_check(a: CheckArgs) -> ExitCode {
     } else {
         None
     };
+    // the reports this run writes are not checked: in a checked folder, the next run would
+    // find again what they quote
+    let mut exclude = a.exclude;
+    exclude.extend(report::outputs::excludes(
+        &a.paths,
+        a.output_dir.as_deref(),
+        a.output.as_deref(),
+    ));
     let opts = Options {
         paths: a.paths,
-        exclude: a.exclude,
+        exclude,
         policy_dirs: a.policies,
         now,
         fail_on: a.fail_on,

@@ -682,6 +682,32 @@ fn output_dir_combines_with_format_and_output() {
 }
 
 #[test]
+fn reports_written_into_the_checked_folder_are_not_checked_next_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("app");
+    copy_dir(Path::new("examples/app"), &root);
+    let run = || {
+        let out = compliance()
+            .current_dir(&root)
+            .args(["check", ".", "--no-git", "--now", NOW, "--output-dir", "reports"])
+            .args(["--format", "sarif", "--output", "app.sarif"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        std::fs::read_to_string(root.join("reports/report.json")).unwrap()
+    };
+    let first = run();
+    assert!(root.join("app.sarif").is_file());
+    let second = run();
+    let findings = |t: &str| serde_json::from_str::<Value>(t).unwrap()["findings"].clone();
+    assert_eq!(
+        findings(&first),
+        findings(&second),
+        "the second run saw the first run's reports"
+    );
+}
+
+#[test]
 fn library_renders_every_form_deterministically() {
     let opts = Options::new(vec!["examples/deploy".into()], check::parse_now(NOW).unwrap());
     let rules = check::load_rules(&opts.policy_dirs).unwrap();
