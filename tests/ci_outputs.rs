@@ -119,7 +119,8 @@ fn sarif_of_every_example_validates_against_the_official_schema() {
         let invocation = &run["invocations"][0];
         assert_eq!(invocation["exitCode"], code, "{dir}");
         let errors = json["errors"].as_array().unwrap();
-        assert_eq!(invocation["executionSuccessful"], errors.is_empty(), "{dir}");
+        // the run completed; GitHub would drop every result of an unsuccessful execution
+        assert_eq!(invocation["executionSuccessful"], true, "{dir}");
         let notes = invocation["toolExecutionNotifications"].as_array().map_or(0, Vec::len);
         assert_eq!(notes, errors.len(), "{dir}");
     }

@@ -472,7 +472,9 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 },
             },
             invocations: [Invocation {
-                execution_successful: report.errors.is_empty(),
+                // the run went on past every input error and reports all it could read;
+                // GitHub discards the whole upload of an unsuccessful execution
+                execution_successful: true,
                 exit_code: report.exit_code(),
                 tool_execution_notifications: report.errors.iter().map(notification).collect(),
                 tool_configuration_notifications: report.waivers.iter().filter_map(waiver_notification).collect(),
