@@ -1,15 +1,16 @@
 //! SARIF 2.1.0 (`--format sarif`), the form GitHub code scanning uploads: one
 //! `reportingDescriptor` per rule of the rule set, one result per finding, input errors as
-//! tool execution notifications. Waived findings are results with a `suppression` (the
-//! waiver's reason, owner and expiry); with `--baseline`, results carry `baselineState`
-//! `new` or `unchanged`; expired and unused waivers are tool configuration notifications.
+//! tool execution notifications. Waived findings are left out: GitHub does not honour
+//! SARIF `suppressions` and would open an alert for each (the other reports list them,
+//! with their waivers). With `--baseline`, results carry `baselineState` `new` or
+//! `unchanged`; expired and unused waivers are tool configuration notifications.
 //! Plain serde structs, no SARIF crate; fields in a fixed order, so the same report gives
 //! the same bytes.
 
 use super::Report;
 use crate::finding::{Finding, InputError, Severity};
 use crate::policy::{Rule, RuleSet};
-use crate::waiver::{self, WaiverRef, WaiverStatus};
+use crate::waiver::{self, WaiverStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,20 +144,7 @@ struct SarifResult<'a> {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    suppressions: Vec<Suppression<'a>>,
     properties: ResultProperties<'a>,
-}
-
-/// A waiver, as SARIF sees it: `inSource` for an annotation on the object, `external`
-/// for a `Waivers` document.
-#[derive(Serialize)]
-struct Suppression<'a> {
-    kind: &'static str,
-    status: &'static str,
-    justification: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<Location<'a>>,
 }
 
 #[derive(Serialize)]
@@ -214,6 +202,8 @@ struct RunProperties<'a> {
     now: &'a str,
     roots: &'a [String],
     fail_on: Severity,
+    /// Findings that active waivers took out of the results.
+    waived: usize,
 }
 
 /// `PrivilegedContainer` from "Privileged container": SARIF's rule `name` is an
@@ -379,18 +369,6 @@ fn notification(e: &InputError) -> Notification<'_> {
     }
 }
 
-fn suppression(w: &WaiverRef) -> Suppression<'static> {
-    Suppression {
-        kind: match w.source {
-            waiver::Source::Annotation => "inSource",
-            waiver::Source::Document | waiver::Source::External => "external",
-        },
-        status: "accepted",
-        justification: format!("{} (owner: {}; expires {})", w.reason, w.owner, w.expires),
-        location: at(&w.file, w.line, w.column),
-    }
-}
-
 /// An expired or unused waiver: it does not fail the run, but someone has to act on it.
 fn waiver_notification(w: &WaiverStatus) -> Option<Notification<'static>> {
     let what = match w.status {
@@ -419,28 +397,27 @@ fn waiver_notification(w: &WaiverStatus) -> Option<Notification<'static>> {
 /// trailing newline.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
     let index: HashMap<&str, usize> = rules.rules.keys().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    // reported and waived findings together, in report order
-    let mut all: Vec<(&Finding, Option<&WaiverRef>)> = report
+    // findings that agree on rule, file, resource and field path (several keys found in
+    // one source file) are told apart by their order among all findings, waived ones
+    // included, so that a waiver coming or going does not renumber the others
+    let mut all: Vec<(&Finding, bool)> = report
         .findings
         .iter()
-        .map(|f| (f, None))
-        .chain(report.waived.iter().map(|w| (&w.finding, Some(&w.waiver))))
+        .map(|f| (f, false))
+        .chain(report.waived.iter().map(|w| (&w.finding, true)))
         .collect();
     all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
-    // findings that agree on rule, file, resource and field path (several keys found in
-    // one source file) are told apart by their order
     let mut seen: HashMap<String, usize> = HashMap::new();
     let results = all
         .into_iter()
-        .map(|(f, waiver)| {
+        .filter_map(|(f, waived)| {
             let fingerprint = f.fingerprint();
             let n = seen.entry(fingerprint.clone()).or_insert(0);
             *n += 1;
-            let baseline_state = match (&report.baseline, waiver) {
-                (Some(_), None) => Some(if f.baseline { "unchanged" } else { "new" }),
-                _ => None,
-            };
-            SarifResult {
+            if waived {
+                return None;
+            }
+            Some(SarifResult {
                 rule_id: &f.rule,
                 rule_index: index.get(f.rule.as_str()).copied(),
                 level: level(f.severity),
@@ -449,14 +426,16 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 },
                 locations: [location(f)],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, format!("{fingerprint}:{n}"))]),
-                baseline_state,
-                suppressions: waiver.map(suppression).into_iter().collect(),
+                baseline_state: report
+                    .baseline
+                    .as_ref()
+                    .map(|_| if f.baseline { "unchanged" } else { "new" }),
                 properties: ResultProperties {
                     severity: f.severity,
                     category: &f.category,
                     checklist: &f.checklist,
                 },
-            }
+            })
         })
         .collect();
     let log = Log {
@@ -485,6 +464,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 now: &report.now,
                 roots: &report.roots,
                 fail_on: report.summary.fail_on,
+                waived: report.waived.len(),
             },
         }],
     };
