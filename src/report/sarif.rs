@@ -222,9 +222,12 @@ fn pascal_case(title: &str) -> String {
 }
 
 fn descriptor(r: &Rule) -> Descriptor<'_> {
-    let applies = r.applies_to.map_or("every", |k| k.name());
+    let applies = r.applies_to.map_or_else(
+        || "entities of every type".to_string(),
+        |k| format!("{} entities", k.name()),
+    );
     let mut full = format!(
-        "{}. Severity {}, category {}; judges {} entities.",
+        "{}. Severity {}, category {}; judges {}.",
         r.title, r.severity, r.category, applies
     );
     if !r.checklist.is_empty() {
