@@ -456,6 +456,7 @@ fn findings(
                 checklist: rule.checklist.clone(),
                 category: rule.category.clone(),
                 baseline: false,
+                identity: r.identity.clone(),
             };
             Some((finding, h.resource))
         })

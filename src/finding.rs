@@ -65,16 +65,21 @@ pub struct Finding {
     /// In the `--baseline` file: listed, but does not fail the run. Serialized only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub baseline: bool,
+    /// What tells apart findings that share rule, file, resource and path: for the source
+    /// scanner, a digest of the line's text (so that moving the line keeps the identity and
+    /// two keys in one file stay two findings). Not reported.
+    #[serde(skip)]
+    pub identity: String,
 }
 
 impl Finding {
     /// A stable identity for baselines and SARIF `partialFingerprints`: the rule, the file,
-    /// the resource and the field path — not the line, so that editing lines above a
+    /// the resource, the field path and [`Finding::identity`] — not the line, so that editing lines above a
     /// finding does not make it new. SHA-256, hex, first 32 characters.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        for part in [&self.rule, &self.file, &self.resource, &self.path] {
+        for part in [&self.rule, &self.file, &self.resource, &self.path, &self.identity] {
             h.update(part.as_bytes());
             h.update([0u8]);
         }

@@ -131,6 +131,9 @@ pub struct Resource {
     pub fields: Vec<(&'static str, String)>,
     /// The object a reader looks for: `Deployment chat/chat-frontend`.
     pub display: String,
+    /// Extra identity for fingerprints where the location says too little (see
+    /// [`crate::finding::Finding::identity`]).
+    pub identity: String,
 }
 
 impl Resource {
@@ -145,6 +148,7 @@ impl Resource {
             loc,
             fields: Vec::new(),
             display,
+            identity: String::new(),
         }
     }
 

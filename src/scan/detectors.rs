@@ -20,6 +20,8 @@ pub struct Hit {
     pub excerpt: String,
     /// A build-time variable that bundlers expose to the browser (`VITE_…`, `NEXT_PUBLIC_…`).
     pub public_var: bool,
+    /// SHA-256 of the trimmed line (first 16 hex digits): the hit's identity when lines move.
+    pub line_digest: String,
 }
 
 /// Prefixes of environment variables that Vite, Next.js, Create React App, Nuxt, Expo and
@@ -203,6 +205,11 @@ fn secret_spans(line: &str) -> Vec<(usize, usize)> {
     spans
 }
 
+fn line_digest(line: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::report::hex(&Sha256::digest(line.trim().as_bytes()))[..16].to_string()
+}
+
 fn excerpt(line: &str, spans: &[(usize, usize)]) -> String {
     let mut out = String::with_capacity(line.len());
     let mut last = 0;
@@ -212,7 +219,8 @@ fn excerpt(line: &str, spans: &[(usize, usize)]) -> String {
         last = e;
     }
     out.push_str(&line[last..]);
-    let out = mask::redact_text(out.trim());
+    // messages quote the excerpt in backticks: a backtick inside would end the code span
+    let out = mask::redact_text(out.trim()).replace('`', "'");
     if out.chars().count() > 100 {
         let cut: String = out.chars().take(99).collect();
         format!("{cut}…")
@@ -254,6 +262,7 @@ pub fn scan_text(text: &str, code: bool, config: bool, client_side: bool) -> Vec
                 masked,
                 excerpt: excerpt(line, &spans),
                 public_var: public_var(line),
+                line_digest: line_digest(line),
             });
         };
         for &(s, e) in &spans {

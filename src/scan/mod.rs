@@ -125,6 +125,9 @@ pub fn resources(
                     .str("masked", h.masked.clone())
                     .str("excerpt", h.excerpt.clone()),
             );
+            if let Some(m) = out.last_mut() {
+                m.identity = format!("{}:{}", h.detector, h.line_digest);
+            }
         }
     }
     out
