@@ -329,6 +329,36 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     })
 }
 
+/// Evaluates documents already loaded (by [`loader::load_value`]): facts, entities, rules,
+/// findings. No files, no source scan, no waivers. `names[i]` is the display name of file
+/// `i`; findings carry the field path but no line (there is no text to place them in).
+pub fn evaluate_documents(
+    rules: &RuleSet,
+    docs: &[Document],
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let resources = facts::build(docs, now);
+    let engine = Engine::new(rules, &resources, &stamp).map_err(|m| Error::Policy {
+        file: "(entities)".into(),
+        message: m,
+    })?;
+    let evaluation = engine.evaluate(&resources);
+    let inputs: Vec<Input> = names
+        .iter()
+        .map(|n| Input {
+            display: n.clone(),
+            text: None,
+            digest: None,
+        })
+        .collect();
+    let (placed, errors) = findings(rules, &resources, &evaluation, &inputs);
+    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok((findings, errors))
+}
+
 /// Stage timings on stderr when `COMPLIANCE_TIMINGS` is set (for benchmarks).
 struct Timings {
     on: bool,

@@ -27,5 +27,6 @@ pub mod report;
 pub mod scan;
 pub mod source;
 pub mod waiver;
+pub mod webhook;
 
 pub use error::{Error, Result};

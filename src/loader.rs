@@ -203,6 +203,18 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
     out
 }
 
+/// Takes one object already parsed (the admission webhook's `request.object`) as the
+/// only document of file `file`. Errors carry no position: there is no text to point into.
+pub fn load_value(file: usize, display: &str, value: Value) -> Loaded {
+    let mut out = Loaded {
+        documents: 1,
+        ..Loaded::default()
+    };
+    accept(file, display, 0, value, &mut out);
+    out.pending.clear();
+    out
+}
+
 /// serde's messages end in "at line 3 column 5": we report positions in their own fields.
 fn strip_position(message: &str) -> String {
     static AT: LazyLock<regex::Regex> = LazyLock::new(|| {

@@ -29,6 +29,30 @@ enum Command {
     /// Record the current findings' fingerprints in a baseline file: `check --baseline
     /// FILE` then fails only on findings that are not in it.
     Baseline(BaselineArgs),
+    /// Serve the object-scoped rules as a Kubernetes validating admission webhook (HTTPS).
+    Webhook(WebhookArgs),
+}
+
+#[derive(clap::Args)]
+struct WebhookArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    listen: std::net::SocketAddr,
+    /// PEM certificate chain served to the API server.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: PathBuf,
+    /// PEM private key of the certificate.
+    #[arg(long, value_name = "FILE")]
+    tls_key: PathBuf,
+    /// Extra policy folder (`*.cedar`); only rules with `@scope("object")` are served.
+    #[arg(long = "policies", value_name = "DIR")]
+    policies: Vec<PathBuf>,
+    /// What a violation does: deny the request, allow it with warnings, or only log it.
+    #[arg(long, value_enum, default_value = "deny")]
+    mode: compliance::webhook::Mode,
+    /// Allow requests in this namespace without evaluation (repeatable; default: kube-system).
+    #[arg(long = "exclude-namespace", value_name = "NS")]
+    exclude_namespace: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -290,10 +314,35 @@ fn run_rules(a: RulesArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn run_webhook(a: WebhookArgs) -> ExitCode {
+    let rules = match check::load_rules(&a.policies) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let mut config = compliance::webhook::Config {
+        mode: a.mode,
+        ..Default::default()
+    };
+    if !a.exclude_namespace.is_empty() {
+        config.exclude_namespaces = a.exclude_namespace;
+    }
+    let settings = compliance::webhook::server::Settings {
+        listen: a.listen,
+        cert: a.tls_cert,
+        key: a.tls_key,
+        config,
+    };
+    match compliance::webhook::server::run(settings, rules) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(a) => run_check(a),
         Command::Rules(a) => run_rules(a),
         Command::Baseline(a) => run_baseline(a),
+        Command::Webhook(a) => run_webhook(a),
     }
 }

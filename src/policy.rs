@@ -49,11 +49,36 @@ pub struct Rule {
     pub evidence: Option<String>,
     /// `resource is T` in the scope; `None` applies to every type.
     pub applies_to: Option<Kind>,
+    /// `@scope`: what the rule needs to see. The admission webhook evaluates only
+    /// [`Scope::Object`] rules.
+    pub scope: Scope,
     /// `built-in` or the policy file's path.
     pub source: String,
     pub file: String,
     pub line: u32,
     pub text: String,
+}
+
+/// What a rule needs to judge an object: `@scope("object")` for rules that read only the
+/// object itself (a privileged container, a key literal in an env var); `@scope("documents")`,
+/// the default, for rules that need other documents (a NetworkPolicy, a ServiceAccount, an
+/// inventory) or that judge what a repository commits. Unmarked rules default to
+/// `documents` so that a custom rule is never evaluated on a lone object by mistake: seen
+/// alone, "no NetworkPolicy selects this workload" would deny every workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Object,
+    Documents,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Object => "object",
+            Scope::Documents => "documents",
+        }
+    }
 }
 
 /// A policy problem at a place in a policy file.
@@ -313,6 +338,15 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => Kind::from_name(&t.to_string()),
         _ => None,
     };
+    let scope = match p.annotation("scope") {
+        None | Some("documents") => Scope::Documents,
+        Some("object") => Scope::Object,
+        Some(other) => {
+            return Err(format!(
+                "rule `{id}` has `@scope(\"{other}\")`: expected `object` or `documents`"
+            ))
+        }
+    };
     let line = pos_at(&src.text, offset).line;
     Ok(Rule {
         id: id.to_string(),
@@ -331,6 +365,7 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         field: p.annotation("field").map(str::to_string),
         evidence: p.annotation("evidence").map(str::to_string),
         applies_to,
+        scope,
         source: if src.builtin {
             "built-in".into()
         } else {

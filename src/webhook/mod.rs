@@ -1,0 +1,253 @@
+//! Admission webhook: the decision on one `admission.k8s.io/v1` AdmissionReview, kept apart
+//! from the HTTPS server ([`server`]) so that every decision is unit-tested without a socket.
+//!
+//! CREATE and UPDATE requests have `request.object` evaluated as a single document by the
+//! same pipeline as `compliance check` (loader -> facts -> entities -> rules), and only the
+//! rules marked `@scope("object")` count: the others need documents the webhook never sees
+//! (a NetworkPolicy, a ServiceAccount, an inventory) or judge what a repository commits.
+//! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
+//! evaluation.
+
+pub mod server;
+
+use crate::check;
+use crate::finding::Finding;
+use crate::loader;
+use crate::mask;
+use crate::policy::{RuleSet, Scope};
+use chrono::{DateTime, Utc};
+use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use kube::core::DynamicObject;
+use serde_json::Value;
+
+/// What a violation does to the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// `allowed: false` with a message listing the violations.
+    Deny,
+    /// Allowed, with one `warnings` entry per violation (kubectl prints them).
+    Warn,
+    /// Allowed; the violations are logged, counted and put in the audit annotations.
+    Audit,
+}
+
+/// How the webhook decides.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// Requests for objects in these namespaces are allowed without evaluation.
+    pub exclude_namespaces: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Deny,
+            exclude_namespaces: vec!["kube-system".to_string()],
+        }
+    }
+}
+
+/// What happened to one request (the `decision` label of the metrics and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Evaluated, no violation.
+    Allowed,
+    /// Evaluated, violations, mode `deny`.
+    Denied,
+    /// Evaluated, violations, mode `warn`.
+    Warned,
+    /// Evaluated, violations, mode `audit`.
+    Audited,
+    /// Allowed without evaluation: DELETE, CONNECT, an excluded namespace, no object.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Warned => "warned",
+            Outcome::Audited => "audited",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The decision on one request: the AdmissionReview to send back and what to log.
+#[derive(Debug)]
+pub struct Decision {
+    pub review: AdmissionReview<DynamicObject>,
+    pub outcome: Outcome,
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: &'static str,
+    /// `<kind>/<namespace>/<name>` (`-` for no namespace).
+    pub object: String,
+    /// Violations of object-scoped rules (messages already masked).
+    pub violations: Vec<Finding>,
+    /// Problems met while evaluating (they do not deny; messages masked).
+    pub errors: Vec<String>,
+}
+
+/// A request body that is not an AdmissionReview: answered with HTTP 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadReview(pub String);
+
+impl std::fmt::Display for BadReview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a request body and decides. The error message never quotes a secret.
+pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc>) -> Result<Decision, BadReview> {
+    let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
+        .map_err(|e| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
+    if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
+        return Err(BadReview(format!(
+            "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
+            review.types.kind, review.types.api_version
+        )));
+    }
+    let request: AdmissionRequest<DynamicObject> = review
+        .try_into()
+        .map_err(|_| BadReview("the AdmissionReview has no `request`".to_string()))?;
+    Ok(decide(rules, cfg, &request, now))
+}
+
+fn operation_name(op: &Operation) -> &'static str {
+    match op {
+        Operation::Create => "CREATE",
+        Operation::Update => "UPDATE",
+        Operation::Delete => "DELETE",
+        Operation::Connect => "CONNECT",
+    }
+}
+
+/// Decides on one request.
+pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObject>, now: DateTime<Utc>) -> Decision {
+    let operation = operation_name(&req.operation);
+    let namespace = req
+        .namespace
+        .clone()
+        .or_else(|| req.object.as_ref().and_then(|o| o.metadata.namespace.clone()));
+    let name = if !req.name.is_empty() {
+        req.name.clone()
+    } else {
+        req.object
+            .as_ref()
+            .and_then(|o| o.metadata.name.clone().or_else(|| o.metadata.generate_name.clone()))
+            .unwrap_or_default()
+    };
+    let object = format!("{}/{}/{}", req.kind.kind, namespace.as_deref().unwrap_or("-"), name);
+    let mut decision = Decision {
+        review: AdmissionResponse::from(req).into_review(),
+        outcome: Outcome::Skipped,
+        operation,
+        object: object.clone(),
+        violations: Vec::new(),
+        errors: Vec::new(),
+    };
+    if matches!(req.operation, Operation::Delete | Operation::Connect) {
+        return decision;
+    }
+    if namespace
+        .as_deref()
+        .is_some_and(|ns| cfg.exclude_namespaces.iter().any(|x| x == ns))
+    {
+        return decision;
+    }
+    let Some(obj) = &req.object else {
+        return decision;
+    };
+    let mut value = match serde_json::to_value(obj) {
+        Ok(v) => v,
+        Err(e) => {
+            decision
+                .errors
+                .push(mask::redact_text(&format!("cannot read the object: {e}")));
+            return decision;
+        }
+    };
+    // the API server leaves `metadata.namespace` out of a CREATE in the request's namespace
+    if let (Some(ns), Some(meta)) = (&namespace, value.get_mut("metadata").and_then(Value::as_object_mut)) {
+        meta.entry("namespace").or_insert_with(|| Value::String(ns.clone()));
+    }
+    if !name.is_empty() {
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.entry("name").or_insert_with(|| Value::String(name.clone()));
+        }
+    }
+    let loaded = loader::load_value(0, &object, value);
+    decision
+        .errors
+        .extend(loaded.errors.iter().map(|e| mask::redact_text(&e.message)));
+    let (findings, errors) = match check::evaluate_documents(rules, &loaded.docs, std::slice::from_ref(&object), now) {
+        Ok(r) => r,
+        Err(e) => {
+            decision.errors.push(mask::redact_text(&e.to_string()));
+            return decision;
+        }
+    };
+    decision
+        .errors
+        .extend(errors.iter().map(|e| mask::redact_text(&e.message)));
+    decision.violations = findings
+        .into_iter()
+        .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
+        .collect();
+    if decision.violations.is_empty() {
+        decision.outcome = Outcome::Allowed;
+        return decision;
+    }
+    let Some(response) = decision.review.response.as_mut() else {
+        return decision;
+    };
+    match cfg.mode {
+        Mode::Deny => {
+            response.allowed = false;
+            response.result.code = 403;
+            response.result.reason = "Forbidden".to_string();
+            response.result.message = denial_message(&object, &decision.violations);
+            decision.outcome = Outcome::Denied;
+        }
+        Mode::Warn => {
+            response.warnings = Some(decision.violations.iter().map(warning).collect());
+            decision.outcome = Outcome::Warned;
+        }
+        Mode::Audit => {
+            let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+            response
+                .audit_annotations
+                .insert("violations".to_string(), ids.join(","));
+            decision.outcome = Outcome::Audited;
+        }
+    }
+    decision
+}
+
+/// The status message of a denial: one line per violation with the rule id, title, field
+/// path, what was found and the fix. Masked again as a last line of defence.
+pub fn denial_message(object: &str, violations: &[Finding]) -> String {
+    let mut out = format!(
+        "compliance: {object} violates {} rule{}:",
+        violations.len(),
+        if violations.len() == 1 { "" } else { "s" }
+    );
+    for f in violations {
+        out.push_str(&format!(
+            "\n- {} ({}) {} at `{}`: {}. Fix: {}",
+            f.rule, f.severity, f.title, f.path, f.message, f.remediation
+        ));
+    }
+    mask::redact_text(&out)
+}
+
+/// One `warnings` entry: kubectl prints each on its own line.
+fn warning(f: &Finding) -> String {
+    mask::redact_text(&format!("{} {} at `{}`: {}", f.rule, f.title, f.path, f.message))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! The real `compliance webhook` server on 127.0.0.1 (ephemeral port), a self-signed
+//! certificate made here, and a real HTTPS client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum_server::tls_rustls::RustlsConfig;
+use compliance::webhook::server::{self, State};
+use compliance::webhook::{Config, Mode};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+
+struct Running {
+    client: reqwest::Client,
+    addr: SocketAddr,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    async fn post(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/validate"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn review(&self, v: &Value) -> Value {
+        let r = self.post(serde_json::to_vec(v).unwrap()).await;
+        assert_eq!(r.status(), 200);
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+    }
+
+    async fn stop(self) {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+async fn start(config: Config) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_pem = ck.cert.pem();
+    let cert = dir.path().join("tls.crt");
+    let key = dir.path().join("tls.key");
+    std::fs::write(&cert, &cert_pem).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let tls = server::tls_config(&cert, &key).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = Arc::new(State {
+        rules: Arc::new(compliance::check::load_rules(&[]).unwrap()),
+        config,
+    });
+    let handle = axum_server::Handle::new();
+    let task = tokio::spawn(server::serve(
+        listener,
+        RustlsConfig::from_config(Arc::new(tls)),
+        state,
+        handle.clone(),
+    ));
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    Running {
+        client,
+        addr,
+        handle,
+        task,
+        _dir: dir,
+    }
+}
+
+fn mode(mode: Mode) -> Config {
+    Config {
+        mode,
+        ..Config::default()
+    }
+}
+
+fn deployment(bad: bool) -> Value {
+    let (security, env) = if bad {
+        (
+            json!({"privileged": true}),
+            json!([{"name": "GATEWAY_API_KEY", "value": KEY}]),
+        )
+    } else {
+        (
+            json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                   "privileged": false, "capabilities": {"drop": ["ALL"]}}),
+            json!([{"name": "GATEWAY_API_KEY", "valueFrom": {"secretKeyRef": {"name": "gw", "key": "key"}}}]),
+        )
+    };
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"automountServiceAccountToken": false,
+                     "securityContext": {"runAsNonRoot": true, "runAsUser": 10001},
+                     "containers": [{"name": "web", "image": "registry.example/web:1.0", "env": env, "securityContext": security}]}}}
+    })
+}
+
+/// An AdmissionReview as kube-apiserver sends it.
+fn review(operation: &str, namespace: &str, object: Option<Value>, old: Option<Value>) -> Value {
+    json!({
+        "kind": "AdmissionReview",
+        "apiVersion": "admission.k8s.io/v1",
+        "request": {
+            "uid": "b5a7c2de-0c5f-4f43-9d0a-4f6c8e0d2a77",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "requestKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "requestResource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "name": "web",
+            "namespace": namespace,
+            "operation": operation,
+            "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
+            "object": object,
+            "oldObject": old,
+            "dryRun": false,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": format!("{}Options", match operation {
+                "CREATE" => "Create", "UPDATE" => "Update", _ => "Delete" })}
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_mode_over_https() {
+    let s = start(mode(Mode::Deny)).await;
+
+    let health = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // allow
+    let r = s.review(&review("CREATE", "shop", Some(deployment(false)), None)).await;
+    assert_eq!(r["kind"], "AdmissionReview");
+    assert_eq!(r["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(r["response"]["uid"], "b5a7c2de-0c5f-4f43-9d0a-4f6c8e0d2a77");
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+
+    // deny, secret masked
+    let r = s.review(&review("CREATE", "shop", Some(deployment(true)), None)).await;
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let msg = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(msg.contains("SEC-001") && msg.contains("K8S-001"), "{msg}");
+    assert!(!r.to_string().contains(KEY));
+
+    // UPDATE judges the new object
+    let r = s
+        .review(&review(
+            "UPDATE",
+            "shop",
+            Some(deployment(true)),
+            Some(deployment(false)),
+        ))
+        .await;
+    assert_eq!(r["response"]["allowed"], false);
+
+    // DELETE allowed
+    let r = s.review(&review("DELETE", "shop", None, Some(deployment(true)))).await;
+    assert_eq!(r["response"]["allowed"], true);
+
+    // excluded namespace allowed
+    let r = s
+        .review(&review("CREATE", "kube-system", Some(deployment(true)), None))
+        .await;
+    assert_eq!(r["response"]["allowed"], true);
+
+    // malformed bodies: 400 with a message, and the server keeps serving
+    let r = s.post("{not json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("not an AdmissionReview"));
+    let r = s
+        .post(r#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"}"#)
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no `request`"));
+
+    // oversized body: 413
+    let big = vec![b' '; server::MAX_BODY + 1];
+    let r = s.post(big).await;
+    assert_eq!(r.status(), 413);
+
+    // still serving
+    let r = s.review(&review("CREATE", "shop", Some(deployment(false)), None)).await;
+    assert_eq!(r["response"]["allowed"], true);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warn_and_audit_modes_allow() {
+    let s = start(mode(Mode::Warn)).await;
+    let r = s.review(&review("CREATE", "shop", Some(deployment(true)), None)).await;
+    assert_eq!(r["response"]["allowed"], true);
+    let warnings = r["response"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with("SEC-001")),
+        "{r}"
+    );
+    assert!(!r.to_string().contains(KEY));
+    s.stop().await;
+
+    let s = start(mode(Mode::Audit)).await;
+    let r = s.review(&review("CREATE", "shop", Some(deployment(true)), None)).await;
+    assert_eq!(r["response"]["allowed"], true);
+    assert!(r["response"].get("warnings").is_none());
+    assert!(r["response"]["auditAnnotations"]["violations"]
+        .as_str()
+        .unwrap()
+        .contains("SEC-001"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_is_refused() {
+    let s = start(mode(Mode::Deny)).await;
+    let plain = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = plain
+        .post(format!("http://127.0.0.1:{}/validate", s.addr.port()))
+        .body(serde_json::to_vec(&review("CREATE", "shop", Some(deployment(true)), None)).unwrap())
+        .send()
+        .await;
+    // the TLS server never answers a plain HTTP request with an HTTP response
+    assert!(r.is_err(), "{r:?}");
+    // and keeps serving TLS clients
+    let ok = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    s.stop().await;
+}
