@@ -14,6 +14,7 @@ const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
 
 struct Running {
     client: reqwest::Client,
+    cert_pem: String,
     addr: SocketAddr,
     handle: axum_server::Handle<SocketAddr>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -62,31 +63,43 @@ async fn start(config: Config) -> Running {
     let tls = server::tls_config(&cert, &key).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = Arc::new(State {
-        rules: Arc::new(compliance::check::load_rules(&[]).unwrap()),
+    let state = Arc::new(State::new(
+        Arc::new(compliance::check::load_rules(&[]).unwrap()),
         config,
-    });
-    let handle = axum_server::Handle::new();
-    let task = tokio::spawn(server::serve(
-        listener,
-        RustlsConfig::from_config(Arc::new(tls)),
-        state,
-        handle.clone(),
     ));
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
-        .resolve("localhost", addr)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let handle = axum_server::Handle::new();
+    let tls = RustlsConfig::from_config(Arc::new(tls));
+    let watcher = server::watch_certificates(tls.clone(), cert, key, Duration::from_millis(100));
+    let handle_clone = handle.clone();
+    let task = tokio::spawn(async move {
+        let served = server::serve(listener, tls, state, handle_clone).await;
+        watcher.abort();
+        served
+    });
+    let client = client_trusting(&cert_pem, addr, true);
     Running {
         client,
+        cert_pem,
         addr,
         handle,
         task,
         _dir: dir,
     }
+}
+
+/// An HTTPS client that trusts only `cert_pem`; without pooling, every request makes a new
+/// TLS handshake (and sees the certificate served at that moment).
+fn client_trusting(cert_pem: &str, addr: SocketAddr, pool: bool) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .timeout(Duration::from_secs(20));
+    if !pool {
+        b = b.pool_max_idle_per_host(0);
+    }
+    b.build().unwrap()
 }
 
 fn mode(mode: Mode) -> Config {
@@ -250,5 +263,73 @@ async fn plain_http_is_refused() {
     // and keeps serving TLS clients
     let ok = s.client.get(s.url("/healthz")).send().await.unwrap();
     assert_eq!(ok.status(), 200);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_violations_and_latency() {
+    let s = start(mode(Mode::Deny)).await;
+    s.review(&review("CREATE", "shop", Some(deployment(true)), None)).await;
+    s.review(&review("CREATE", "shop", Some(deployment(false)), None)).await;
+    s.review(&review("DELETE", "shop", None, Some(deployment(true)))).await;
+    assert_eq!(s.post("nope").await.status(), 400);
+    let r = s.client.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    for line in [
+        "compliance_webhook_requests_total{operation=\"CREATE\",decision=\"denied\"} 1",
+        "compliance_webhook_requests_total{operation=\"CREATE\",decision=\"allowed\"} 1",
+        "compliance_webhook_requests_total{operation=\"DELETE\",decision=\"skipped\"} 1",
+        "compliance_webhook_requests_total{operation=\"UNKNOWN\",decision=\"error\"} 1",
+        "compliance_webhook_violations_total{rule=\"SEC-001\"} 1",
+        "compliance_webhook_violations_total{rule=\"K8S-001\"} 1",
+        "compliance_webhook_request_duration_seconds_bucket{le=\"+Inf\"} 4",
+        "compliance_webhook_request_duration_seconds_count 4",
+        "# TYPE compliance_webhook_request_duration_seconds histogram",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+    }
+    assert!(!text.contains(KEY));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_rotation_is_picked_up_without_restart() {
+    let s = start(mode(Mode::Deny)).await;
+    let old = client_trusting(&s.cert_pem, s.addr, false);
+    assert_eq!(old.get(s.url("/healthz")).send().await.unwrap().status(), 200);
+
+    // a broken pair (key missing its body) is refused and the old certificate kept
+    let dir = s._dir.path();
+    std::fs::write(
+        dir.join("tls.key"),
+        "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(old.get(s.url("/healthz")).send().await.unwrap().status(), 200);
+
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let new_pem = ck.cert.pem();
+    std::fs::write(dir.join("tls.crt"), &new_pem).unwrap();
+    std::fs::write(dir.join("tls.key"), ck.signing_key.serialize_pem()).unwrap();
+    let new = client_trusting(&new_pem, s.addr, false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if new.get(s.url("/healthz")).send().await.is_ok() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new certificate was never served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // new handshakes no longer present the old certificate
+    assert!(old.get(s.url("/healthz")).send().await.is_err());
     s.stop().await;
 }

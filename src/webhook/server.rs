@@ -30,6 +30,113 @@ pub const GRACE: Duration = Duration::from_secs(20);
 pub struct State {
     pub rules: Arc<RuleSet>,
     pub config: Config,
+    pub metrics: Metrics,
+}
+
+impl State {
+    pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
+        State {
+            rules,
+            config,
+            metrics: Metrics::default(),
+        }
+    }
+}
+
+/// Upper bounds of the latency histogram, in seconds (the spread Gatekeeper and Kyverno
+/// export, starting lower: a decision takes well under a millisecond).
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Counters for `/metrics`, in the Prometheus text format.
+#[derive(Default)]
+pub struct Metrics {
+    inner: std::sync::Mutex<Counters>,
+}
+
+#[derive(Default)]
+struct Counters {
+    /// (operation, decision) -> requests
+    requests: std::collections::BTreeMap<(String, String), u64>,
+    /// rule -> violations
+    violations: std::collections::BTreeMap<String, u64>,
+    /// per bucket (not cumulative), then +Inf
+    latency: [u64; BUCKETS.len() + 1],
+    latency_sum: f64,
+    latency_count: u64,
+}
+
+impl Metrics {
+    /// Counts one answered request. `operation` is `UNKNOWN` for a body that could not be read.
+    pub fn record(&self, operation: &str, decision: &str, rules: &[&str], took: Duration) {
+        let Ok(mut c) = self.inner.lock() else { return };
+        *c.requests
+            .entry((operation.to_string(), decision.to_string()))
+            .or_default() += 1;
+        for r in rules {
+            *c.violations.entry((*r).to_string()).or_default() += 1;
+        }
+        let secs = took.as_secs_f64();
+        let i = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
+        c.latency[i] += 1;
+        c.latency_sum += secs;
+        c.latency_count += 1;
+    }
+
+    /// The Prometheus text exposition (version 0.0.4).
+    pub fn render(&self) -> String {
+        let Ok(c) = self.inner.lock() else {
+            return String::new();
+        };
+        let mut out = String::new();
+        out.push_str(
+            "# HELP compliance_webhook_requests_total Admission requests answered, by operation and decision.\n",
+        );
+        out.push_str("# TYPE compliance_webhook_requests_total counter\n");
+        for ((op, decision), n) in &c.requests {
+            out.push_str(&format!(
+                "compliance_webhook_requests_total{{operation=\"{op}\",decision=\"{decision}\"}} {n}\n"
+            ));
+        }
+        out.push_str("# HELP compliance_webhook_violations_total Rule violations found, by rule.\n");
+        out.push_str("# TYPE compliance_webhook_violations_total counter\n");
+        for (rule, n) in &c.violations {
+            out.push_str(&format!(
+                "compliance_webhook_violations_total{{rule=\"{}\"}} {n}\n",
+                label_value(rule)
+            ));
+        }
+        out.push_str(
+            "# HELP compliance_webhook_request_duration_seconds Time from the request body read to the answer.\n",
+        );
+        out.push_str("# TYPE compliance_webhook_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            cumulative += c.latency[i];
+            out.push_str(&format!(
+                "compliance_webhook_request_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "compliance_webhook_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
+            c.latency_count
+        ));
+        out.push_str(&format!(
+            "compliance_webhook_request_duration_seconds_sum {}\n",
+            c.latency_sum
+        ));
+        out.push_str(&format!(
+            "compliance_webhook_request_duration_seconds_count {}\n",
+            c.latency_count
+        ));
+        out
+    }
+}
+
+/// Escapes a Prometheus label value (custom rule ids are free text).
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// A rustls server configuration from PEM files: TLS 1.2 and 1.3 only, `ring` crypto.
@@ -77,12 +184,21 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/validate", post(validate))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
 async fn ready(Extract(state): Extract<Arc<State>>) -> Response {
     // rules are loaded and validated before the server listens: serving means ready
     (StatusCode::OK, format!("ok: {} rules\n", state.rules.rules.len())).into_response()
+}
+
+async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -151,10 +267,21 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
         tokio::task::spawn_blocking(move || decide_body(&st.rules, &st.config, &bytes, chrono::Utc::now())).await;
     let decision = match decided {
         Ok(Ok(d)) => d,
-        Ok(Err(bad)) => return error(StatusCode::BAD_REQUEST, bad.0),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "the evaluation failed"),
+        Ok(Err(bad)) => {
+            state.metrics.record("UNKNOWN", "error", &[], started.elapsed());
+            return error(StatusCode::BAD_REQUEST, bad.0);
+        }
+        Err(_) => {
+            state.metrics.record("UNKNOWN", "error", &[], started.elapsed());
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "the evaluation failed");
+        }
     };
-    log_decision(&decision, started.elapsed());
+    let took = started.elapsed();
+    let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+    state
+        .metrics
+        .record(decision.operation, decision.outcome.as_str(), &ids, took);
+    log_decision(&decision, took);
     match serde_json::to_vec(&decision.review) {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => error(
@@ -194,6 +321,61 @@ fn log_decision(d: &Decision, took: Duration) {
     }));
 }
 
+/// How often the certificate files are looked at.
+pub const CERT_POLL: Duration = Duration::from_secs(10);
+
+/// The contents of both files, hashed: a change of either (cert-manager rewrites both)
+/// is a rotation. `None` while a file cannot be read.
+fn fingerprint(cert: &Path, key: &Path) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(std::fs::read(cert).ok()?);
+    h.update([0u8]);
+    h.update(std::fs::read(key).ok()?);
+    Some(h.finalize().into())
+}
+
+/// Polls the certificate and key every `every` and swaps them into `tls` when they change
+/// and form a valid identity; a half-written or mismatched pair keeps the old one (logged
+/// once) and is tried again at the next change. New connections get the new certificate;
+/// established ones keep theirs.
+pub fn watch_certificates(
+    tls: RustlsConfig,
+    cert: PathBuf,
+    key: PathBuf,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut loaded = fingerprint(&cert, &key);
+        let mut failed = None;
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = fingerprint(&cert, &key);
+            if now.is_none() || now == loaded || now == failed {
+                continue;
+            }
+            match tls_config(&cert, &key) {
+                Ok(config) => {
+                    tls.reload_from_config(Arc::new(config));
+                    loaded = now;
+                    failed = None;
+                    log(
+                        serde_json::json!({"level": "info", "msg": "certificate reloaded", "cert": cert.display().to_string()}),
+                    );
+                }
+                Err(e) => {
+                    failed = now;
+                    log(
+                        serde_json::json!({"level": "error", "msg": "certificate not reloaded: keeping the previous one", "error": e}),
+                    );
+                }
+            }
+        }
+    })
+}
+
 /// Everything `compliance webhook` is told.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -230,10 +412,7 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
     runtime.block_on(async move {
         let listener = std::net::TcpListener::bind(settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let state = Arc::new(State {
-            rules: Arc::new(rules),
-            config: settings.config.clone(),
-        });
+        let state = Arc::new(State::new(Arc::new(rules), settings.config.clone()));
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -250,7 +429,9 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
             "mode": format!("{:?}", settings.config.mode).to_lowercase(),
             "excludedNamespaces": settings.config.exclude_namespaces,
         }));
-        serve(listener, RustlsConfig::from_config(Arc::new(tls)), state, handle)
+        let tls = RustlsConfig::from_config(Arc::new(tls));
+        watch_certificates(tls.clone(), settings.cert.clone(), settings.key.clone(), CERT_POLL);
+        serve(listener, tls, state, handle)
             .await
             .map_err(|e| format!("server error: {e}"))
     })
