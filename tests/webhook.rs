@@ -13,6 +13,7 @@ use std::time::Duration;
 const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
 
 struct Running {
+    state: Arc<State>,
     client: reqwest::Client,
     cert_pem: String,
     addr: SocketAddr,
@@ -71,13 +72,15 @@ async fn start(config: Config) -> Running {
     let tls = RustlsConfig::from_config(Arc::new(tls));
     let watcher = server::watch_certificates(tls.clone(), cert, key, Duration::from_millis(100));
     let handle_clone = handle.clone();
+    let state_clone = state.clone();
     let task = tokio::spawn(async move {
-        let served = server::serve(listener, tls, state, handle_clone).await;
+        let served = server::serve(listener, tls, state_clone, handle_clone).await;
         watcher.abort();
         served
     });
     let client = client_trusting(&cert_pem, addr, true);
     Running {
+        state,
         client,
         cert_pem,
         addr,
@@ -332,4 +335,65 @@ async fn certificate_rotation_is_picked_up_without_restart() {
     // new handshakes no longer present the old certificate
     assert!(old.get(s.url("/healthz")).send().await.is_err());
     s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_requests_in_flight() {
+    let s = start(mode(Mode::Deny)).await;
+    let body = serde_json::to_vec(&review("CREATE", "shop", Some(deployment(true)), None)).unwrap();
+    let (half, rest) = body.split_at(body.len() / 2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
+    tx.send(half.to_vec()).await.unwrap();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
+    let request = s
+        .client
+        .post(s.url("/validate"))
+        .header("content-type", "application/json")
+        .header("content-length", body.len().to_string())
+        .body(reqwest::Body::wrap_stream(stream))
+        .send();
+    let in_flight = tokio::spawn(request);
+    // the handler has the request (headers read, body half sent)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while s.state.metrics.in_flight() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the request never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    s.handle.graceful_shutdown(Some(Duration::from_secs(15)));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!s.task.is_finished(), "the server waits for the request in flight");
+    tx.send(rest.to_vec()).await.unwrap();
+    drop(tx);
+    let r = tokio::time::timeout(Duration::from_secs(15), in_flight)
+        .await
+        .expect("the request finishes")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["response"]["allowed"], false);
+    assert_eq!(v["response"]["uid"], "b5a7c2de-0c5f-4f43-9d0a-4f6c8e0d2a77");
+    tokio::time::timeout(Duration::from_secs(15), s.task)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn the_command_reports_an_unreadable_certificate_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["webhook", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(dir.path().join("missing.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("missing.key"))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("cannot read the certificate"), "{err}");
 }

@@ -53,6 +53,16 @@ const BUCKETS: [f64; 14] = [
 #[derive(Default)]
 pub struct Metrics {
     inner: std::sync::Mutex<Counters>,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a `/validate` request as in flight until dropped.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[derive(Default)]
@@ -68,6 +78,16 @@ struct Counters {
 }
 
 impl Metrics {
+    /// `/validate` requests whose headers are read and whose answer is not sent yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(&self.in_flight)
+    }
+
     /// Counts one answered request. `operation` is `UNKNOWN` for a body that could not be read.
     pub fn record(&self, operation: &str, decision: &str, rules: &[&str], took: Duration) {
         let Ok(mut c) = self.inner.lock() else { return };
@@ -257,6 +277,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response>
 
 async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
+    let _in_flight = state.metrics.enter();
     let bytes = match read_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
