@@ -197,6 +197,10 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         .into_iter()
         .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
         .collect();
+    // the most severe first: a denial message may be cut short by the client
+    decision
+        .violations
+        .sort_by(|a, b| (a.severity, &a.rule, &a.path).cmp(&(b.severity, &b.rule, &b.path)));
     if decision.violations.is_empty() {
         decision.outcome = Outcome::Allowed;
         return decision;
@@ -207,6 +211,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     match cfg.mode {
         Mode::Deny => {
             response.allowed = false;
+            response.result.status = Some(kube::core::response::StatusSummary::Failure);
             response.result.code = 403;
             response.result.reason = "Forbidden".to_string();
             response.result.message = denial_message(&object, &decision.violations);

@@ -120,7 +120,10 @@ fn violating_create_is_denied_with_ids_titles_paths_fixes_and_no_secret() {
     assert_eq!(r["response"]["allowed"], false);
     assert_eq!(r["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
     assert_eq!(r["response"]["status"]["code"], 403);
+    assert_eq!(r["response"]["status"]["status"], "Failure");
     let msg = r["response"]["status"]["message"].as_str().unwrap();
+    // the most severe violation comes first
+    assert!(msg.contains("violates 4 rules:\n- SEC-001 (critical)"), "{msg}");
     assert!(msg.starts_with("compliance: Deployment/shop/web violates"), "{msg}");
     assert!(msg.contains("SEC-001"), "{msg}");
     assert!(
