@@ -50,7 +50,8 @@ struct WebhookArgs {
     /// What a violation does: deny the request, allow it with warnings, or only log it.
     #[arg(long, value_enum, default_value = "deny")]
     mode: compliance::webhook::Mode,
-    /// Allow requests in this namespace without evaluation (repeatable; default: kube-system).
+    /// Allow requests in this namespace without evaluation (repeatable; default:
+    /// kube-system and the webhook's own, from the POD_NAMESPACE environment variable).
     #[arg(long = "exclude-namespace", value_name = "NS")]
     exclude_namespace: Vec<String>,
 }
@@ -319,13 +320,13 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let mut config = compliance::webhook::Config {
+    let config = compliance::webhook::Config {
         mode: a.mode,
-        ..Default::default()
+        exclude_namespaces: compliance::webhook::Config::excluded(
+            a.exclude_namespace,
+            std::env::var("POD_NAMESPACE").ok(),
+        ),
     };
-    if !a.exclude_namespace.is_empty() {
-        config.exclude_namespaces = a.exclude_namespace;
-    }
     let settings = compliance::webhook::server::Settings {
         listen: a.listen,
         cert: a.tls_cert,

@@ -48,6 +48,24 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The namespaces to exclude: those given (`--exclude-namespace`), or by default
+    /// `kube-system` and the webhook's own namespace (`own`, from `POD_NAMESPACE`), so that
+    /// the webhook never blocks its own rollout.
+    pub fn excluded(given: Vec<String>, own: Option<String>) -> Vec<String> {
+        if !given.is_empty() {
+            return given;
+        }
+        let mut out = vec!["kube-system".to_string()];
+        if let Some(ns) = own.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+            if !out.contains(&ns) {
+                out.push(ns);
+            }
+        }
+        out
+    }
+}
+
 /// What happened to one request (the `decision` label of the metrics and logs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -305,3 +305,21 @@ fn malformed_bodies_are_bad_reviews_not_panics() {
     let e = decide_body(&r, &c, leaky.as_bytes(), now()).unwrap_err();
     assert!(!e.0.contains(KEY), "{e}");
 }
+
+#[test]
+fn default_exclusions_are_kube_system_and_the_webhooks_own_namespace() {
+    assert_eq!(Config::excluded(vec![], None), vec!["kube-system"]);
+    assert_eq!(
+        Config::excluded(vec![], Some("compliance-system".into())),
+        vec!["kube-system", "compliance-system"]
+    );
+    assert_eq!(Config::excluded(vec![], Some(" ".into())), vec!["kube-system"]);
+    assert_eq!(
+        Config::excluded(vec![], Some("kube-system".into())),
+        vec!["kube-system"]
+    );
+    assert_eq!(
+        Config::excluded(vec!["a".into()], Some("compliance-system".into())),
+        vec!["a"]
+    );
+}
