@@ -332,6 +332,7 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
         cert: a.tls_cert,
         key: a.tls_key,
         config,
+        policy_dirs: a.policies,
     };
     match compliance::webhook::server::run(settings, rules) {
         Ok(()) => ExitCode::SUCCESS,

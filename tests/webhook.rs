@@ -397,3 +397,50 @@ fn the_command_reports_an_unreadable_certificate_and_exits_2() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("cannot read the certificate"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_are_reloaded_on_change_and_a_bad_set_keeps_the_old_one() {
+    let s = start(mode(Mode::Deny)).await;
+    let policies = tempfile::tempdir().unwrap();
+    let watcher = server::watch_policies(
+        s.state.clone(),
+        vec![policies.path().to_path_buf()],
+        Duration::from_millis(100),
+    );
+    let violations = |r: &Value| r["response"]["status"]["message"].as_str().unwrap_or("").to_string();
+    let bad = review("CREATE", "shop", Some(deployment(true)), None);
+    assert!(violations(&s.review(&bad).await).contains("K8S-001"));
+
+    // a custom rule replacing K8S-001 with one that never matches
+    std::fs::write(
+        policies.path().join("custom.cedar"),
+        "@id(\"K8S-001\")\n@scope(\"object\")\n@title(\"Privileged container (off)\")\n@severity(\"low\")\n@remediation(\"none\")\nforbid (principal, action == Action::\"check\", resource is Container) when { false };\n",
+    )
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while violations(&s.review(&bad).await).contains("K8S-001") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the policy change was never picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = s.state.rules().digest.clone();
+
+    // a policy that does not parse: reported, the set in force stays
+    std::fs::write(
+        policies.path().join("broken.cedar"),
+        "forbid (principal, action, resource) when {",
+    )
+    .unwrap();
+    assert!(server::reload_rules(&s.state, &[policies.path().to_path_buf()]).is_err());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(s.state.rules().digest, before);
+    let r = s.review(&bad).await;
+    assert_eq!(r["response"]["allowed"], false);
+    assert!(!violations(&r).contains("K8S-001"));
+    assert!(violations(&r).contains("SEC-001"));
+    assert_eq!(s.client.get(s.url("/readyz")).send().await.unwrap().status(), 200);
+    watcher.abort();
+    s.stop().await;
+}

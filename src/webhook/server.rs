@@ -28,7 +28,7 @@ pub const GRACE: Duration = Duration::from_secs(20);
 
 /// What the handlers share.
 pub struct State {
-    pub rules: Arc<RuleSet>,
+    rules: std::sync::RwLock<Arc<RuleSet>>,
     pub config: Config,
     pub metrics: Metrics,
 }
@@ -36,11 +36,81 @@ pub struct State {
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
         State {
-            rules,
+            rules: std::sync::RwLock::new(rules),
             config,
             metrics: Metrics::default(),
         }
     }
+
+    /// The rule set in force (a request keeps the one it started with).
+    pub fn rules(&self) -> Arc<RuleSet> {
+        match self.rules.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn replace_rules(&self, rules: RuleSet) {
+        match self.rules.write() {
+            Ok(mut r) => *r = Arc::new(rules),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(rules),
+        }
+    }
+}
+
+/// Loads the built-in rules and `dirs` again and puts them in force if they load and
+/// validate; otherwise the rules in force stay and the diagnostics are returned (and logged).
+pub fn reload_rules(state: &State, dirs: &[PathBuf]) -> Result<usize, String> {
+    match crate::check::load_rules(dirs) {
+        Ok(rules) => {
+            let n = rules.rules.len();
+            state.replace_rules(rules);
+            log(serde_json::json!({"level": "info", "msg": "policies reloaded", "rules": n}));
+            Ok(n)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            log(
+                serde_json::json!({"level": "error", "msg": "policies not reloaded: keeping the previous set", "error": message}),
+            );
+            Err(message)
+        }
+    }
+}
+
+/// The names and contents of the `*.cedar` files of `dirs`; `None` while one cannot be read.
+fn policies_fingerprint(dirs: &[PathBuf]) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for d in dirs {
+        for (name, text) in crate::policy::read_dir(d).ok()? {
+            h.update(name.as_bytes());
+            h.update([0u8]);
+            h.update(text.as_bytes());
+            h.update([0u8]);
+        }
+    }
+    Some(h.finalize().into())
+}
+
+/// Polls the `--policies` folders every `every` and reloads the rules when a file changes
+/// ([`reload_rules`]: a set that does not validate keeps the one in force).
+pub fn watch_policies(state: Arc<State>, dirs: Vec<PathBuf>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = policies_fingerprint(&dirs);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = policies_fingerprint(&dirs);
+            if now.is_none() || now == seen {
+                continue;
+            }
+            seen = now;
+            let (st, d) = (state.clone(), dirs.clone());
+            let _ = tokio::task::spawn_blocking(move || reload_rules(&st, &d)).await;
+        }
+    })
 }
 
 /// Upper bounds of the latency histogram, in seconds (the spread Gatekeeper and Kyverno
@@ -210,7 +280,7 @@ pub fn router(state: Arc<State>) -> Router {
 
 async fn ready(Extract(state): Extract<Arc<State>>) -> Response {
     // rules are loaded and validated before the server listens: serving means ready
-    (StatusCode::OK, format!("ok: {} rules\n", state.rules.rules.len())).into_response()
+    (StatusCode::OK, format!("ok: {} rules\n", state.rules().rules.len())).into_response()
 }
 
 async fn metrics(Extract(state): Extract<Arc<State>>) -> Response {
@@ -285,7 +355,7 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
     let st = state.clone();
     // evaluation is CPU work (and uses rayon): off the async workers
     let decided =
-        tokio::task::spawn_blocking(move || decide_body(&st.rules, &st.config, &bytes, chrono::Utc::now())).await;
+        tokio::task::spawn_blocking(move || decide_body(&st.rules(), &st.config, &bytes, chrono::Utc::now())).await;
     let decision = match decided {
         Ok(Ok(d)) => d,
         Ok(Err(bad)) => {
@@ -404,6 +474,8 @@ pub struct Settings {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub config: Config,
+    /// `--policies` folders, watched and re-read on SIGHUP.
+    pub policy_dirs: Vec<PathBuf>,
 }
 
 /// Serves on `listener` until `handle` is told to shut down.
@@ -445,12 +517,28 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
             "level": "info",
             "msg": "listening",
             "address": settings.listen.to_string(),
-            "rules": state.rules.rules.len(),
-            "objectRules": state.rules.rules.values().filter(|r| r.scope == crate::policy::Scope::Object).count(),
+            "rules": state.rules().rules.len(),
+            "objectRules": state.rules().rules.values().filter(|r| r.scope == crate::policy::Scope::Object).count(),
             "mode": format!("{:?}", settings.config.mode).to_lowercase(),
             "excludedNamespaces": settings.config.exclude_namespaces,
         }));
         let tls = RustlsConfig::from_config(Arc::new(tls));
+        if !settings.policy_dirs.is_empty() {
+            watch_policies(state.clone(), settings.policy_dirs.clone(), CERT_POLL);
+        }
+        #[cfg(unix)]
+        {
+            let (st, dirs) = (state.clone(), settings.policy_dirs.clone());
+            tokio::spawn(async move {
+                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+                    return;
+                };
+                while hup.recv().await.is_some() {
+                    let (st, d) = (st.clone(), dirs.clone());
+                    let _ = tokio::task::spawn_blocking(move || reload_rules(&st, &d)).await;
+                }
+            });
+        }
         watch_certificates(tls.clone(), settings.cert.clone(), settings.key.clone(), CERT_POLL);
         serve(listener, tls, state, handle)
             .await
