@@ -316,3 +316,33 @@ fn the_example_application_repository_shows_each_repository_check() {
         "no inventory here: {statuses:?}"
     );
 }
+
+#[test]
+fn the_webhook_deployment_example_passes_its_own_check() {
+    let (r, code) = json_of(&["check", "examples/webhook"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0, "{:#}", r["findings"]);
+    assert_eq!(r["summary"]["errors"], 0);
+    // every piece the issue names is there
+    let kinds: Vec<String> = [
+        "Namespace",
+        "ServiceAccount",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "ValidatingWebhookConfiguration",
+        "Certificate",
+        "Issuer",
+    ]
+    .iter()
+    .map(|k| k.to_string())
+    .collect();
+    let text: String = std::fs::read_dir("examples/webhook")
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    for k in kinds {
+        assert!(text.contains(&format!("kind: {k}\n")), "{k} missing");
+    }
+    assert!(text.contains("sideEffects: None") && text.contains("matchConditions") && text.contains("timeoutSeconds"));
+}
