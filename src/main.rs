@@ -317,7 +317,7 @@ fn run_rules(a: RulesArgs) -> ExitCode {
 
 fn run_webhook(a: WebhookArgs) -> ExitCode {
     let rules = match check::load_rules(&a.policies) {
-        Ok(r) => r,
+        Ok(r) => r.restricted_to(compliance::policy::Scope::Object),
         Err(e) => return fail(e),
     };
     let config = compliance::webhook::Config {

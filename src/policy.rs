@@ -106,6 +106,38 @@ pub struct RuleSet {
     pub digest: String,
 }
 
+impl RuleSet {
+    /// The same rules, restricted to one scope: the webhook serves only `object` rules, so
+    /// it should not pay for evaluating the others. Entity types left with no rule drop out
+    /// of `sets` and are not evaluated at all. The digest stays that of the loaded set.
+    pub fn restricted_to(self, scope: Scope) -> RuleSet {
+        let rules: BTreeMap<String, Rule> = self.rules.into_iter().filter(|(_, r)| r.scope == scope).collect();
+        let mut sets = HashMap::new();
+        for (kind, set) in self.sets {
+            let mut kept = PolicySet::new();
+            let mut any = false;
+            for p in set.policies() {
+                let id = p.id().to_string();
+                let keep = id == BASELINE || rules.contains_key(&id);
+                any |= keep && id != BASELINE;
+                if keep && kept.add(p.clone()).is_err() {
+                    // ids are unique in the loaded set, so this cannot clash; keep all if it does
+                    any = true;
+                }
+            }
+            if any {
+                sets.insert(kind, kept);
+            }
+        }
+        RuleSet {
+            rules,
+            sets,
+            schema: self.schema,
+            digest: self.digest,
+        }
+    }
+}
+
 fn digest_of(schema_text: &str, policies: &BTreeMap<String, (Policy, usize)>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -447,5 +479,28 @@ mod tests {
             panic!("expected a type error")
         };
         assert!(diags.iter().any(|d| d.file == "t.cedar" && d.line == 6), "{diags:?}");
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn restriction_keeps_only_the_scope_and_drops_idle_types() {
+        let all = load(&[]).unwrap();
+        let total = all.rules.len();
+        let object = all.restricted_to(Scope::Object);
+        assert!(!object.rules.is_empty() && object.rules.len() < total);
+        assert!(object.rules.values().all(|r| r.scope == Scope::Object));
+        assert!(object.sets.contains_key(&Kind::Container));
+        assert!(
+            !object.sets.contains_key(&Kind::ApiKey),
+            "no object-scoped rule judges keys"
+        );
+        let container = &object.sets[&Kind::Container];
+        assert!(container
+            .policies()
+            .all(|p| p.id().to_string() == BASELINE || object.rules.contains_key(&p.id().to_string())));
     }
 }

@@ -63,6 +63,7 @@ impl State {
 pub fn reload_rules(state: &State, dirs: &[PathBuf]) -> Result<usize, String> {
     match crate::check::load_rules(dirs) {
         Ok(rules) => {
+            let rules = rules.restricted_to(crate::policy::Scope::Object);
             let n = rules.rules.len();
             state.replace_rules(rules);
             log(serde_json::json!({"level": "info", "msg": "policies reloaded", "rules": n}));
