@@ -157,22 +157,17 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn run_check(a: CheckArgs) -> ExitCode {
-    let now = match a.now.as_deref().map(check::parse_now).transpose() {
-        Ok(n) => n.unwrap_or_else(chrono::Utc::now),
+    let now = match clock(a.now.as_deref()) {
+        Ok(n) => n,
         Err(e) => return fail(e),
     };
     let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let stdin = if a.paths.iter().any(|p| p.as_os_str() == "-") {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            return fail(format!("cannot read standard input: {e}"));
-        }
-        Some(s)
-    } else {
-        None
+    let stdin = match read_stdin(&a.paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
     // the reports this run writes are not checked: in a checked folder, the next run would
     // find again what they quote
@@ -243,19 +238,31 @@ fn run_check(a: CheckArgs) -> ExitCode {
     ExitCode::from(rep.exit_code() as u8)
 }
 
+/// `--now`, or the current time.
+fn clock(now: Option<&str>) -> compliance::Result<chrono::DateTime<chrono::Utc>> {
+    Ok(now.map(check::parse_now).transpose()?.unwrap_or_else(chrono::Utc::now))
+}
+
+/// Standard input, when one of the paths is `-`.
+fn read_stdin(paths: &[PathBuf]) -> Result<Option<String>, String> {
+    if !paths.iter().any(|p| p.as_os_str() == "-") {
+        return Ok(None);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(Some(s))
+}
+
 fn run_baseline(a: BaselineArgs) -> ExitCode {
-    let now = match a.now.as_deref().map(check::parse_now).transpose() {
-        Ok(n) => n.unwrap_or_else(chrono::Utc::now),
+    let now = match clock(a.now.as_deref()) {
+        Ok(n) => n,
         Err(e) => return fail(e),
     };
-    let stdin = if a.paths.iter().any(|p| p.as_os_str() == "-") {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            return fail(format!("cannot read standard input: {e}"));
-        }
-        Some(s)
-    } else {
-        None
+    let stdin = match read_stdin(&a.paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
     let opts = Options {
         exclude: a.exclude,
