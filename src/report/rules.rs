@@ -12,6 +12,8 @@ struct Entry<'a> {
     checklist: &'a [String],
     title: &'a str,
     applies_to: Option<&'static str>,
+    /// `object` rules are also served by the admission webhook.
+    scope: crate::policy::Scope,
     source: &'a str,
 }
 
@@ -26,6 +28,7 @@ fn entries(rules: &RuleSet) -> Vec<Entry<'_>> {
             checklist: &r.checklist,
             title: &r.title,
             applies_to: r.applies_to.map(|k| k.name()),
+            scope: r.scope,
             source: &r.source,
         })
         .collect()
@@ -39,8 +42,9 @@ pub fn json(rules: &RuleSet) -> String {
 
 /// A GitHub-flavoured Markdown table.
 pub fn markdown(rules: &RuleSet) -> String {
-    let mut out =
-        String::from("| Rule | Severity | Category | Checklist | Entity | Title |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| Rule | Severity | Category | Checklist | Entity | Scope | Title |\n|---|---|---|---|---|---|---|\n",
+    );
     for e in entries(rules) {
         let checklist = if e.checklist.is_empty() {
             "—".to_string()
@@ -49,12 +53,13 @@ pub fn markdown(rules: &RuleSet) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
             e.id,
             e.severity,
             e.category,
             checklist,
             e.applies_to.unwrap_or("any"),
+            e.scope.as_str(),
             e.title.replace('|', "\\|")
         );
     }
@@ -66,17 +71,18 @@ pub fn table(rules: &RuleSet) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<9} {:<16} {:<20} TITLE",
-        "ID", "SEVERITY", "CATEGORY", "CHECKLIST"
+        "{:<9} {:<9} {:<16} {:<20} {:<9} TITLE",
+        "ID", "SEVERITY", "CATEGORY", "CHECKLIST", "SCOPE"
     );
     for e in entries(rules) {
         let _ = writeln!(
             out,
-            "{:<9} {:<9} {:<16} {:<20} {}",
+            "{:<9} {:<9} {:<16} {:<20} {:<9} {}",
             e.id,
             e.severity,
             e.category,
             e.checklist.join(","),
+            e.scope.as_str(),
             e.title
         );
     }
