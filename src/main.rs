@@ -82,24 +82,12 @@ enum Format {
     Junit,
 }
 
+/// What to check and how to read it: shared by `check` and `baseline`.
 #[derive(clap::Args)]
-struct CheckArgs {
+struct InputArgs {
     /// Folders, files, or `-` for standard input.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
-    /// Write the report to this file instead of standard output.
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-    /// Also write every form of the report into this folder (created if missing):
-    /// report.json, report.md, report.html, report.sarif, report.junit.xml.
-    #[arg(long, value_name = "DIR")]
-    output_dir: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "high")]
-    fail_on: Severity,
     /// Evaluation time for date rules (RFC 3339); default: now.
     #[arg(long)]
     now: Option<String>,
@@ -118,6 +106,45 @@ struct CheckArgs {
     /// A file of `Waivers` documents, read from anywhere (repeatable).
     #[arg(long = "waivers", value_name = "FILE")]
     waivers: Vec<PathBuf>,
+}
+
+impl InputArgs {
+    /// The check's options (defaults for what only `check` sets) and standard input.
+    fn options(self) -> Result<(Options, Option<String>), String> {
+        let now = clock(self.now.as_deref()).map_err(|e| e.to_string())?;
+        let stdin = read_stdin(&self.paths)?;
+        let opts = Options {
+            exclude: self.exclude,
+            policy_dirs: self.policies,
+            limits: Limits {
+                max_file_bytes: self.max_file_size,
+                ..Limits::default()
+            },
+            git: !self.no_git,
+            waiver_files: self.waivers,
+            ..Options::new(self.paths, now)
+        };
+        Ok((opts, stdin))
+    }
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Also write every form of the report into this folder (created if missing):
+    /// report.json, report.md, report.html, report.sarif, report.junit.xml.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    fail_on: Severity,
     /// Fail only on findings whose fingerprint is not in this baseline (see `compliance baseline`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -125,30 +152,11 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct BaselineArgs {
-    /// Folders, files, or `-` for standard input.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
     /// The baseline file to write.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
-    /// Evaluation time for date rules (RFC 3339); default: now.
-    #[arg(long)]
-    now: Option<String>,
-    /// Extra policy folder (`*.cedar`); a rule reusing a built-in `@id` replaces it.
-    #[arg(long = "policies", value_name = "DIR")]
-    policies: Vec<PathBuf>,
-    /// Skip files whose path (relative to the checked folder) matches this glob.
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// A file of `Waivers` documents, read from anywhere (repeatable).
-    #[arg(long = "waivers", value_name = "FILE")]
-    waivers: Vec<PathBuf>,
-    /// Do not ask git which files are tracked.
-    #[arg(long)]
-    no_git: bool,
-    /// Largest file read, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_file_bytes)]
-    max_file_size: u64,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -157,51 +165,34 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn run_check(a: CheckArgs) -> ExitCode {
-    let now = match clock(a.now.as_deref()) {
-        Ok(n) => n,
-        Err(e) => return fail(e),
-    };
     let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let stdin = match read_stdin(&a.paths) {
-        Ok(s) => s,
+    let (mut opts, stdin) = match a.input.options() {
+        Ok(o) => o,
         Err(e) => return fail(e),
     };
     // the reports this run writes are not checked: in a checked folder, the next run would
     // find again what they quote
-    let mut exclude = a.exclude;
-    exclude.extend(report::outputs::excludes(
-        &a.paths,
+    opts.exclude.extend(report::outputs::excludes(
+        &opts.paths,
         a.output_dir.as_deref(),
         a.output.as_deref(),
     ));
-    let opts = Options {
-        paths: a.paths,
-        exclude,
-        policy_dirs: a.policies,
-        now,
-        fail_on: a.fail_on,
-        limits: Limits {
-            max_file_bytes: a.max_file_size,
-            ..Limits::default()
-        },
-        git: !a.no_git,
-        // the program by name, so that the audit trail does not depend on where it is installed
-        command_line: std::env::args_os()
-            .enumerate()
-            .map(|(i, a)| {
-                if i == 0 {
-                    "compliance".to_string()
-                } else {
-                    a.to_string_lossy().into_owned()
-                }
-            })
-            .collect(),
-        waiver_files: a.waivers,
-        baseline,
-    };
+    opts.fail_on = a.fail_on;
+    opts.baseline = baseline;
+    // the program by name, so that the audit trail does not depend on where it is installed
+    opts.command_line = std::env::args_os()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                "compliance".to_string()
+            } else {
+                a.to_string_lossy().into_owned()
+            }
+        })
+        .collect();
     // loaded once, here: SARIF and JUnit list every rule
     let rules = match check::load_rules(&opts.policy_dirs) {
         Ok(r) => r,
@@ -256,24 +247,9 @@ fn read_stdin(paths: &[PathBuf]) -> Result<Option<String>, String> {
 }
 
 fn run_baseline(a: BaselineArgs) -> ExitCode {
-    let now = match clock(a.now.as_deref()) {
-        Ok(n) => n,
+    let (opts, stdin) = match a.input.options() {
+        Ok(o) => o,
         Err(e) => return fail(e),
-    };
-    let stdin = match read_stdin(&a.paths) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let opts = Options {
-        exclude: a.exclude,
-        policy_dirs: a.policies,
-        limits: Limits {
-            max_file_bytes: a.max_file_size,
-            ..Limits::default()
-        },
-        git: !a.no_git,
-        waiver_files: a.waivers,
-        ..Options::new(a.paths, now)
     };
     let rep = match check::run(&opts, stdin) {
         Ok(r) => r,
