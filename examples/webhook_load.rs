@@ -9,19 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-const REVIEW: &str = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
-"uid":"705ab4f5-6393-11e8-b7cc-42010a800002","kind":{"group":"apps","version":"v1","kind":"Deployment"},
-"resource":{"group":"apps","version":"v1","resource":"deployments"},"requestKind":{"group":"apps","version":"v1","kind":"Deployment"},
-"requestResource":{"group":"apps","version":"v1","resource":"deployments"},"name":"chat-backend","namespace":"chat","operation":"CREATE",
-"userInfo":{"username":"admin","groups":["system:authenticated"]},
-"object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"chat-backend","namespace":"chat","labels":{"app":"chat-backend"}},
-"spec":{"replicas":2,"selector":{"matchLabels":{"app":"chat-backend"}},"template":{"metadata":{"labels":{"app":"chat-backend"}},
-"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001},
-"containers":[{"name":"api","image":"ghcr.io/acme/chat-backend:1.4.2",
-"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}},
-"env":[{"name":"APERTIS_API_KEY","valueFrom":{"secretKeyRef":{"name":"apertis-api-key","key":"api-key"}}},
-{"name":"APERTIS_BASE_URL","value":"https://api.apertis.ai/v1"},{"name":"LOG_LEVEL","value":"info"}]}]}}}},
-"oldObject":null,"dryRun":false,"options":{"apiVersion":"meta.k8s.io/v1","kind":"CreateOptions"}}}"#;
+const REVIEW: &str = include_str!("../tests/data/admission/deployment-compliant.json");
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()

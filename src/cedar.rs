@@ -4,6 +4,7 @@ use crate::model::{Attr, Kind, Resource};
 use cedar_policy::{Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
 
 pub const SCHEMA_TEXT: &str = include_str!("../schemas/compliance.cedarschema");
 
@@ -27,6 +28,13 @@ impl Names {
             principal: EntityUid::from_type_name_and_id(checker, EntityId::new("compliance")),
             action: EntityUid::from_type_name_and_id(action, EntityId::new("check")),
         })
+    }
+
+    /// The names, parsed once per process: a webhook request would otherwise pay for
+    /// parsing them again.
+    pub fn shared() -> Result<&'static Names, String> {
+        static NAMES: OnceLock<Result<Names, String>> = OnceLock::new();
+        NAMES.get_or_init(Names::new).as_ref().map_err(Clone::clone)
     }
 
     pub fn uid(&self, kind: Kind, id: &str) -> Option<EntityUid> {
@@ -78,10 +86,14 @@ pub fn entity(r: &Resource, names: &Names) -> Result<Entity, String> {
 /// as a reported evaluation error, never as a silent pass.
 pub fn store(resources: &[Resource], names: &Names, schema: &Schema, validate: bool) -> Result<Entities, String> {
     use rayon::prelude::*;
-    let entities: Vec<Entity> = resources
-        .par_iter()
-        .map(|r| entity(r, names))
-        .collect::<Result<_, _>>()?;
+    let entities: Vec<Entity> = if resources.len() < crate::engine::PARALLEL_FROM {
+        resources.iter().map(|r| entity(r, names)).collect::<Result<_, _>>()?
+    } else {
+        resources
+            .par_iter()
+            .map(|r| entity(r, names))
+            .collect::<Result<_, _>>()?
+    };
     Entities::from_entities(entities, validate.then_some(schema)).map_err(|e| {
         let mut msg = e.to_string();
         let mut src = std::error::Error::source(&e);
@@ -94,6 +106,22 @@ pub fn store(resources: &[Resource], names: &Names, schema: &Schema, validate: b
     })
 }
 
+/// The request context for `now` (RFC 3339). The last one is kept: building it parses the
+/// timestamp through Cedar's extension machinery, a large share of a webhook request, and
+/// consecutive requests in the same second share it.
 pub fn context(now: &str) -> Result<Context, String> {
-    Context::from_pairs([("now".to_string(), RestrictedExpression::new_datetime(now))]).map_err(|e| e.to_string())
+    static LAST: Mutex<Option<(String, Context)>> = Mutex::new(None);
+    if let Ok(last) = LAST.lock() {
+        if let Some((stamp, ctx)) = last.as_ref() {
+            if stamp == now {
+                return Ok(ctx.clone());
+            }
+        }
+    }
+    let ctx = Context::from_pairs([("now".to_string(), RestrictedExpression::new_datetime(now))])
+        .map_err(|e| e.to_string())?;
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((now.to_string(), ctx.clone()));
+    }
+    Ok(ctx)
 }

@@ -29,9 +29,13 @@ pub struct Evaluation {
     pub errors: Vec<EvalError>,
 }
 
+/// Below this many entities (one admission request has a handful) rayon's hand-off to
+/// other threads costs more than it saves.
+pub const PARALLEL_FROM: usize = 64;
+
 pub struct Engine<'a> {
     rules: &'a RuleSet,
-    names: Names,
+    names: &'static Names,
     entities: Entities,
     context: cedar_policy::Context,
 }
@@ -39,9 +43,9 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     /// Builds the entity store. `now` is an RFC 3339 timestamp.
     pub fn new(rules: &'a RuleSet, resources: &[Resource], now: &str) -> Result<Self, String> {
-        let names = Names::new()?;
+        let names = Names::shared()?;
         let validate = cfg!(debug_assertions) || std::env::var_os("COMPLIANCE_VALIDATE_ENTITIES").is_some();
-        let entities = cedar::store(resources, &names, &rules.schema, validate)?;
+        let entities = cedar::store(resources, names, &rules.schema, validate)?;
         Ok(Engine {
             rules,
             names,
@@ -105,13 +109,33 @@ impl<'a> Engine<'a> {
         (hits, errors)
     }
 
+    /// Evaluates every entity, in parallel when there are enough of them to pay for
+    /// handing work to other threads.
     pub fn evaluate(&self, resources: &[Resource]) -> Evaluation {
+        if resources.len() < PARALLEL_FROM {
+            return self.evaluate_sequential(resources);
+        }
         let authorizer = Authorizer::new();
         let results: Vec<(Vec<Hit>, Vec<EvalError>)> = resources
             .par_iter()
             .enumerate()
             .map(|(i, r)| self.evaluate_one(&authorizer, i, r))
             .collect();
+        Self::merge(results)
+    }
+
+    /// Evaluates every entity on the calling thread.
+    pub fn evaluate_sequential(&self, resources: &[Resource]) -> Evaluation {
+        let authorizer = Authorizer::new();
+        let results: Vec<(Vec<Hit>, Vec<EvalError>)> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.evaluate_one(&authorizer, i, r))
+            .collect();
+        Self::merge(results)
+    }
+
+    fn merge(results: Vec<(Vec<Hit>, Vec<EvalError>)>) -> Evaluation {
         let mut out = Evaluation::default();
         for (h, e) in results {
             out.hits.extend(h);

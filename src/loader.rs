@@ -308,6 +308,11 @@ pub struct TypeError {
 }
 
 fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
+    // tracking the path costs as much again as the deserialization itself, so it is paid
+    // only by the rare document that fails
+    if let Ok(t) = T::deserialize(v) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let mut p = base.to_string();
         for seg in e.path().iter() {
