@@ -5,6 +5,7 @@
 //! live in `tests/cases/` and run under `cargo test`.
 
 use crate::check::{self, Options};
+use crate::policy::RuleSet;
 use crate::report::Report;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -69,10 +70,32 @@ pub struct ExpectedError {
     pub line: Option<u32>,
 }
 
-/// The outcome of one case: `None` when it passed, else what differed.
+/// The outcome of one case: `failure` is `None` when it passed, else what differed (one
+/// line per difference: `-` expected but missing, `+` found but not expected, `~` differs).
 pub struct CaseResult {
     pub name: String,
     pub failure: Option<String>,
+    /// The case could not be run: its `expected.yaml` is invalid (the failure says where).
+    pub invalid: bool,
+}
+
+/// Reads a case's `expected.yaml`; an invalid one is reported as `file:line:column: message`.
+pub fn read_expected(dir: &Path) -> Result<Expected, String> {
+    let path = dir.join(EXPECTED);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse_expected(&path.display().to_string(), &text)
+}
+
+/// Parses the text of an `expected.yaml` named `file`.
+pub fn parse_expected(file: &str, text: &str) -> Result<Expected, String> {
+    let expected: Expected = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(l) => format!("{file}:{}:{}: {e}", l.line(), l.column()),
+        None => format!("{file}: {e}"),
+    })?;
+    if let Some(now) = &expected.now {
+        check::parse_now(now).map_err(|e| format!("{file}: `now`: {e}"))?;
+    }
+    Ok(expected)
 }
 
 /// Folders under `dir` that hold an `expected.yaml`, sorted.
@@ -253,34 +276,48 @@ fn compare_waivers(expected: &Expected, report: &Report, diff: &mut String) {
 
 /// Runs one case folder with the built-in rules plus `policy_dirs`.
 pub fn run_case(dir: &Path, policy_dirs: &[PathBuf]) -> CaseResult {
-    let name = dir.display().to_string();
-    let fail = |m: String| CaseResult {
-        name: name.clone(),
-        failure: Some(m),
-    };
-    let text = match std::fs::read_to_string(dir.join(EXPECTED)) {
-        Ok(t) => t,
-        Err(e) => return fail(format!("cannot read {EXPECTED}: {e}")),
-    };
-    let expected: Expected = match serde_yaml::from_str(&text) {
-        Ok(x) => x,
-        Err(e) => return fail(format!("{EXPECTED} is invalid: {e}")),
-    };
-    let now = match check::parse_now(expected.now.as_deref().unwrap_or(DEFAULT_NOW)) {
-        Ok(n) => n,
-        Err(e) => return fail(e.to_string()),
-    };
+    match check::load_rules(policy_dirs) {
+        Ok(rules) => run_case_with_rules(dir, &rules),
+        Err(e) => CaseResult {
+            name: dir.display().to_string(),
+            failure: Some(e.to_string()),
+            invalid: true,
+        },
+    }
+}
+
+/// The report of a case's check: its input files (not `expected.yaml`), with the case's
+/// clock, git left out.
+pub fn check_case(dir: &Path, expected: &Expected, rules: &RuleSet) -> crate::Result<Report> {
+    let now = check::parse_now(expected.now.as_deref().unwrap_or(DEFAULT_NOW))?;
     let opts = Options {
         exclude: vec![EXPECTED.to_string()],
-        policy_dirs: policy_dirs.to_vec(),
         git: false,
         ..Options::new(vec![dir.to_path_buf()], now)
     };
-    match check::run(&opts, None) {
-        Ok(report) => CaseResult {
-            name: name.clone(),
-            failure: compare(&expected, &report),
-        },
-        Err(e) => fail(format!("the check failed: {e}")),
+    check::run_with_rules(&opts, None, rules)
+}
+
+/// Runs one case folder with rules already loaded.
+pub fn run_case_with_rules(dir: &Path, rules: &RuleSet) -> CaseResult {
+    let name = dir.display().to_string();
+    let expected = match read_expected(dir) {
+        Ok(x) => x,
+        Err(m) => {
+            return CaseResult {
+                name,
+                failure: Some(m),
+                invalid: true,
+            }
+        }
+    };
+    let failure = match check_case(dir, &expected, rules) {
+        Ok(report) => compare(&expected, &report),
+        Err(e) => Some(format!("\n  the check failed: {e}")),
+    };
+    CaseResult {
+        name,
+        failure,
+        invalid: false,
     }
 }

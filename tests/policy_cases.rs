@@ -3,26 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use compliance::authoring::runner;
 use compliance::casetest;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 #[test]
 fn every_case_passes() {
-    let cases = casetest::discover(Path::new("tests/cases"));
-    assert!(!cases.is_empty(), "no cases found under tests/cases");
-    let failures: Vec<String> = cases
-        .iter()
-        .map(|c| casetest::run_case(c, &[]))
-        .filter_map(|r| r.failure.map(|f| format!("{}:{f}", r.name)))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    // the same runner as `compliance test`, with the same rules
+    let loaded = compliance::authoring::validate::load(&[]).unwrap_or_else(|f| panic!("{}", f.render(false)));
+    let (summary, output) = runner::run_dir(Path::new("tests/cases"), &loaded.rules).unwrap();
+    assert!(summary.passed > 0, "no cases found under tests/cases");
+    assert_eq!(summary.exit_code(), 0, "{output}");
 }
 
 #[test]
@@ -66,4 +58,60 @@ fn every_checklist_control_has_a_passing_a_failing_and_a_no_evidence_case() {
         }
     }
     assert!(gaps.is_empty(), "controls without a case for: {gaps:?}");
+}
+
+/// `compliance explain` shows, for each rule, a failing and a passing example taken from
+/// these cases: run each shown case and check that the rule really fires at the shown line
+/// of the failing one and nowhere in the passing one.
+#[test]
+fn explain_examples_fire_and_hold_as_shown() {
+    use compliance::authoring::cases;
+    use std::collections::BTreeMap;
+    let rules = compliance::policy::load(&[]).unwrap();
+    let all = cases::builtin().unwrap();
+    let mut reports = BTreeMap::new();
+    let mut report = |case: &str| {
+        reports
+            .entry(case.to_string())
+            .or_insert_with(|| {
+                let c = all.iter().find(|c| c.name == case).unwrap();
+                casetest::check_case(Path::new(case), &c.expected, &rules).unwrap()
+            })
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.file.clone(), f.line))
+            .collect::<Vec<_>>()
+    };
+    let mut shown = 0;
+    for id in rules.rules.keys() {
+        let ex = cases::examples(id, &all);
+        if let Some(f) = &ex.failing {
+            let line = f.line.unwrap();
+            assert!(
+                f.lines.iter().any(|(n, _)| *n == line),
+                "{id}: the failing example does not show its line"
+            );
+            let found = report(&f.case);
+            assert!(
+                found
+                    .iter()
+                    .any(|(r, file, l)| r == id && *file == f.file && *l == line),
+                "{id} does not fire at {}/{}:{line}: {found:?}",
+                f.case,
+                f.file
+            );
+            shown += 1;
+        } else {
+            assert_eq!(id, "SRC-009", "{id} has no failing example");
+        }
+        let p = ex.passing.unwrap_or_else(|| panic!("{id} has no passing example"));
+        assert!(!p.lines.is_empty(), "{id}: empty passing example");
+        let found = report(&p.case);
+        assert!(
+            !found.iter().any(|(r, _, _)| r == id),
+            "{id} fires in its passing example {}",
+            p.case
+        );
+    }
+    assert!(shown >= 80, "{shown}");
 }

@@ -338,7 +338,8 @@ fn container(
         .field("privileged", path::key(&c_sc, "privileged"))
         .field("runAsRoot", e.run_as_root_field)
         .field("allowPrivilegeEscalation", path::key(&c_sc, "allowPrivilegeEscalation"))
-        .field("readOnlyRootFilesystem", path::key(&c_sc, "readOnlyRootFilesystem"));
+        .field("readOnlyRootFilesystem", path::key(&c_sc, "readOnlyRootFilesystem"))
+        .field("image", path::key(cpath, "image"));
     let cont_id = cont.id.clone();
     out.push(cont);
 

@@ -43,7 +43,7 @@ pub fn json(rules: &RuleSet) -> String {
 /// A GitHub-flavoured Markdown table.
 pub fn markdown(rules: &RuleSet) -> String {
     let mut out = String::from(
-        "| Rule | Severity | Category | Checklist | Entity | Scope | Title |\n|---|---|---|---|---|---|---|\n",
+        "| Rule | Severity | Category | Checklist | Entity | Scope | Title | Source |\n|---|---|---|---|---|---|---|---|\n",
     );
     for e in entries(rules) {
         let checklist = if e.checklist.is_empty() {
@@ -53,14 +53,15 @@ pub fn markdown(rules: &RuleSet) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
             e.id,
             e.severity,
             e.category,
             checklist,
             e.applies_to.unwrap_or("any"),
             e.scope.as_str(),
-            e.title.replace('|', "\\|")
+            e.title.replace('|', "\\|"),
+            e.source.replace('|', "\\|")
         );
     }
     out
@@ -71,19 +72,21 @@ pub fn table(rules: &RuleSet) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<9} {:<16} {:<20} {:<9} TITLE",
-        "ID", "SEVERITY", "CATEGORY", "CHECKLIST", "SCOPE"
+        "{:<9} {:<9} {:<16} {:<20} {:<16} {:<9} {:<60} SOURCE",
+        "ID", "SEVERITY", "CATEGORY", "CHECKLIST", "ENTITY", "SCOPE", "TITLE"
     );
     for e in entries(rules) {
         let _ = writeln!(
             out,
-            "{:<9} {:<9} {:<16} {:<20} {:<9} {}",
+            "{:<9} {:<9} {:<16} {:<20} {:<16} {:<9} {:<60} {}",
             e.id,
             e.severity,
             e.category,
             e.checklist.join(","),
+            e.applies_to.unwrap_or("any"),
             e.scope.as_str(),
-            e.title
+            e.title,
+            e.source
         );
     }
     out
