@@ -259,11 +259,23 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         scanned.extend(r.scanned);
         inputs.push(r.input);
     }
-    let gitignores: Vec<PathBuf> = candidates
+    let mut gitignores: Vec<PathBuf> = candidates
         .iter()
         .filter(|c| c.path.file_name().is_some_and(|n| n == ".gitignore"))
         .map(|c| c.path.clone())
         .collect();
+    // git reads every `.gitignore` above a secret file, whatever `include`/`exclude` say
+    for s in scanned.iter().filter(|s| s.secret_file) {
+        let Some(root) = roots.iter().find(|r| s.path.starts_with(r)) else {
+            continue;
+        };
+        for dir in s.path.ancestors().skip(1).take_while(|d| d.starts_with(root)) {
+            let g = dir.join(".gitignore");
+            if !gitignores.contains(&g) && g.is_file() {
+                gitignores.push(g);
+            }
+        }
+    }
     let ignores = scan::git::Ignores::load(&gitignores, &roots);
     // git is asked only when there is a secret file to ask about
     let tracked = if opts.git && scanned.iter().any(|s| s.secret_file) {

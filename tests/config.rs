@@ -226,6 +226,26 @@ fn include_and_exclude_globs_apply_and_command_line_excludes_add_to_them() {
 }
 
 #[test]
+fn gitignore_files_still_apply_to_included_files() {
+    // the root `.gitignore` is not included, but git still ignores `app/.env` by it
+    let dir = folder(&[
+        (".gitignore", ".env\n"),
+        (
+            "app/.env",
+            "OPENAI_API_KEY=sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK\n",
+        ),
+        ("app/web.yaml", WEB),
+        (".compliance.yaml", "include: [\"app/**\"]\n"),
+    ]);
+    let (r, _) = check_json(dir.path(), &["--no-git"]);
+    assert_eq!(rules_of(&r), ["K8S-004"], "{r:#}");
+    // not ignored: reported
+    std::fs::write(dir.path().join(".gitignore"), "dist/\n").unwrap();
+    let (r, _) = check_json(dir.path(), &["--no-git"]);
+    assert!(rules_of(&r).contains(&"SRC-008".to_string()), "{r:#}");
+}
+
+#[test]
 fn a_disabled_built_in_is_not_evaluated_and_is_listed_for_the_auditor() {
     let dir = folder(&[("keys.yaml", KEYS)]);
     let (before, _) = check_json(dir.path(), &[]);
