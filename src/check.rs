@@ -28,6 +28,9 @@ pub const STDIN: &str = "<stdin>";
 pub struct Options {
     /// Folders or files; `-` reads standard input.
     pub paths: Vec<PathBuf>,
+    /// When not empty, only files under a checked folder that match one of these globs
+    /// are read (the configuration's `include`).
+    pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub policy_dirs: Vec<PathBuf>,
     pub now: DateTime<Utc>,
@@ -42,6 +45,10 @@ pub struct Options {
     pub waiver_files: Vec<PathBuf>,
     /// `--baseline`: findings in it are listed but do not fail the run.
     pub baseline: Option<crate::baseline::Baseline>,
+    /// Rules disabled and severities changed by the configuration file.
+    pub rule_settings: crate::config::RuleSettings,
+    /// The configuration file read, for the audit trail.
+    pub config: Option<InputDigest>,
 }
 
 impl Options {
@@ -49,6 +56,7 @@ impl Options {
     pub fn new(paths: Vec<PathBuf>, now: DateTime<Utc>) -> Self {
         Options {
             paths,
+            include: Vec::new(),
             exclude: Vec::new(),
             policy_dirs: Vec::new(),
             now,
@@ -58,7 +66,14 @@ impl Options {
             command_line: Vec::new(),
             waiver_files: Vec::new(),
             baseline: None,
+            rule_settings: crate::config::RuleSettings::default(),
+            config: None,
         }
+    }
+
+    /// The rules of this run: built-in, `policy_dirs`, then the configuration's rule settings.
+    pub fn load_rules(&self) -> Result<RuleSet> {
+        self.rule_settings.apply(load_rules(&self.policy_dirs)?)
     }
 }
 
@@ -187,17 +202,20 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
 
 /// Runs a check. `stdin` is the text read for a `-` path.
 pub fn run(opts: &Options, stdin: Option<String>) -> Result<Report> {
-    let rules = load_rules(&opts.policy_dirs)?;
+    let rules = opts.load_rules()?;
     run_with_rules(opts, stdin, &rules)
 }
 
-/// [`run`] with the rules already loaded by [`load_rules`] (`opts.policy_dirs` is not
-/// read again), for callers that need the rule set too: SARIF and JUnit list every rule.
+/// [`run`] with the rules already loaded by [`Options::load_rules`] (`opts.policy_dirs`
+/// is not read again), for callers that need the rule set too: SARIF and JUnit list every rule.
 pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) -> Result<Report> {
     let mut clock = Timings::new();
     let exclude = discover::excludes(&opts.exclude)?;
+    let include = (!opts.include.is_empty())
+        .then(|| discover::excludes(&opts.include))
+        .transpose()?;
     let roots: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
-    let (candidates, skipped) = discover::discover(&roots, &exclude);
+    let (candidates, skipped) = discover::discover_matching(&roots, include.as_ref(), &exclude);
     let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
 
     // read, parse and scan in parallel; file indexes follow the sorted order
@@ -241,11 +259,23 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         scanned.extend(r.scanned);
         inputs.push(r.input);
     }
-    let gitignores: Vec<PathBuf> = candidates
+    let mut gitignores: Vec<PathBuf> = candidates
         .iter()
         .filter(|c| c.path.file_name().is_some_and(|n| n == ".gitignore"))
         .map(|c| c.path.clone())
         .collect();
+    // git reads every `.gitignore` above a secret file, whatever `include`/`exclude` say
+    for s in scanned.iter().filter(|s| s.secret_file) {
+        let Some(root) = roots.iter().find(|r| s.path.starts_with(r)) else {
+            continue;
+        };
+        for dir in s.path.ancestors().skip(1).take_while(|d| d.starts_with(root)) {
+            let g = dir.join(".gitignore");
+            if !gitignores.contains(&g) && g.is_file() {
+                gitignores.push(g);
+            }
+        }
+    }
     let ignores = scan::git::Ignores::load(&gitignores, &roots);
     // git is asked only when there is a secret file to ask about
     let tracked = if opts.git && scanned.iter().any(|s| s.secret_file) {
@@ -280,7 +310,8 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     errors.sort();
     errors.dedup();
 
-    let checklist = checklist::roll_up(rules, &resources, &findings);
+    let errored: std::collections::BTreeSet<&str> = evaluation.errors.iter().map(|e| e.rule.as_str()).collect();
+    let checklist = checklist::roll_up(rules, &resources, &findings, &errored);
     let failed = findings
         .iter()
         .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
@@ -314,6 +345,16 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             command_line: opts.command_line.clone(),
             policy_set_sha256: rules.digest.clone(),
             rules: rules.rules.len(),
+            config: opts.config.clone(),
+            disabled_rules: rules
+                .disabled
+                .iter()
+                .map(|r| crate::report::RuleRef {
+                    rule: r.id.clone(),
+                    title: r.title.clone(),
+                })
+                .collect(),
+            severity_overrides: rules.overrides.clone(),
             inputs: inputs
                 .iter()
                 .filter_map(|i| {

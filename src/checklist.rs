@@ -1,5 +1,8 @@
 //! The guide's two checklists as controls. A control passes only when its rules examined
 //! at least one resource and none of them fired: no data is "no-evidence", never "pass".
+//! A control that lost a rule to the configuration (`rules.disable`) is never "pass"
+//! either (the rest of its rules do not speak for the disabled one), and a control with a
+//! rule that could not be evaluated "fail"s: evaluation errors fail closed.
 
 use crate::finding::Finding;
 use crate::model::{Attr, Kind, Resource};
@@ -62,6 +65,13 @@ pub struct Control {
     /// The objects and files they belong to (`Deployment chat/api`, `src/app.py`), sorted.
     pub examined: Vec<String>,
     pub findings: usize,
+    /// Rules of the control that the configuration disabled: the control cannot pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled: Vec<String>,
+    /// Rules of the control that could not be evaluated on some entity (see `errors`):
+    /// the control fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errored: Vec<String>,
 }
 
 /// Does entity `r` count as evidence for `rule`? By default every entity the rule applies
@@ -82,7 +92,13 @@ fn evidences(rule: &Rule, r: &Resource) -> bool {
     kind.is_none_or(|k| k == r.kind) && fact.is_none_or(|f| r.attr(f) == Some(&Attr::Bool(true)))
 }
 
-pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) -> Vec<Control> {
+/// `errored`: the ids of the rules that could not be evaluated on some entity.
+pub fn roll_up(
+    rules: &RuleSet,
+    resources: &[Resource],
+    findings: &[Finding],
+    errored: &std::collections::BTreeSet<&str>,
+) -> Vec<Control> {
     CONTROLS
         .iter()
         .map(|(id, section, title)| {
@@ -102,9 +118,20 @@ pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) ->
             let examined: std::collections::BTreeSet<&str> = evidence.iter().map(|r| r.display.as_str()).collect();
             let resources = evidence.len();
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
-            let status = if fired > 0 {
+            let disabled: Vec<String> = rules
+                .disabled
+                .iter()
+                .filter(|r| r.checklist.iter().any(|c| c == id))
+                .map(|r| r.id.clone())
+                .collect();
+            let failed_rules: Vec<String> = evidencing
+                .iter()
+                .filter(|r| errored.contains(r.id.as_str()))
+                .map(|r| r.id.clone())
+                .collect();
+            let status = if fired > 0 || !failed_rules.is_empty() {
                 Status::Fail
-            } else if resources > 0 {
+            } else if resources > 0 && disabled.is_empty() {
                 Status::Pass
             } else {
                 Status::NoEvidence
@@ -118,6 +145,8 @@ pub fn roll_up(rules: &RuleSet, resources: &[Resource], findings: &[Finding]) ->
                 resources,
                 examined: examined.into_iter().map(str::to_string).collect(),
                 findings: fired,
+                disabled,
+                errored: failed_rules,
             }
         })
         .collect()

@@ -45,6 +45,7 @@ fn relative_display(root: &Path, path: &Path) -> String {
 pub fn walk(
     root: &Path,
     prefix: &str,
+    include: Option<&GlobSet>,
     exclude: &GlobSet,
     out: &mut Vec<Candidate>,
     skipped: &mut Vec<(String, String)>,
@@ -96,7 +97,7 @@ pub fn walk(
             continue;
         }
         let display = join_display(prefix, &relative_display(root, entry.path()));
-        if exclude.is_match(&display) {
+        if exclude.is_match(&display) || include.is_some_and(|i| !i.is_match(&display)) {
             continue;
         }
         out.push(Candidate {
@@ -117,6 +118,16 @@ fn join_display(prefix: &str, rel: &str) -> String {
 /// Discovers the files under each of `paths`. A single folder is reported relative to
 /// itself; with several paths each keeps the name it was given as a prefix.
 pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> (Vec<Candidate>, Vec<(String, String)>) {
+    discover_matching(paths, None, exclude)
+}
+
+/// [`discover`], reading only the files under a folder that match `include` (when given).
+/// Files named in `paths` are always read.
+pub fn discover_matching(
+    paths: &[PathBuf],
+    include: Option<&GlobSet>,
+    exclude: &GlobSet,
+) -> (Vec<Candidate>, Vec<(String, String)>) {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let single = paths.len() == 1;
@@ -124,7 +135,7 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> (Vec<Candidate>, Vec<(S
         let given = p.to_string_lossy().trim_end_matches('/').to_string();
         if p.is_dir() {
             let prefix = if single { "" } else { given.as_str() };
-            walk(p, prefix, exclude, &mut out, &mut skipped);
+            walk(p, prefix, include, exclude, &mut out, &mut skipped);
         } else {
             out.push(Candidate {
                 path: p.clone(),
@@ -161,6 +172,25 @@ mod tests {
         std::fs::write(dir.path().join("vendor/v.yaml"), "x").unwrap();
         std::fs::write(dir.path().join("a.yaml"), "x").unwrap();
         let (files, _) = discover(&[dir.path().to_path_buf()], &excludes(&["vendor/**".into()]).unwrap());
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn include_globs_keep_only_matching_files_under_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["deploy/a.yaml", "deploy/sub/b.yaml", "other/c.yaml", "d.yaml"] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let include = excludes(&["deploy/**".into()]).unwrap();
+        let exclude = excludes(&["**/sub/**".into()]).unwrap();
+        let (files, _) = discover_matching(&[dir.path().to_path_buf()], Some(&include), &exclude);
+        let names: Vec<_> = files.iter().map(|c| c.display.as_str()).collect();
+        assert_eq!(names, ["deploy/a.yaml"]);
+        // a file named on the command line is read whatever the globs
+        let named = dir.path().join("d.yaml");
+        let (files, _) = discover_matching(&[named], Some(&include), &exclude);
         assert_eq!(files.len(), 1);
     }
 

@@ -11,6 +11,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read the configuration file `{path}`: {source}")]
+    ConfigFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid `--now` value `{0}`: expected an RFC 3339 timestamp such as `2026-11-24T00:00:00Z`")]
     BadNow(String),
     #[error("invalid exclude glob `{glob}`: {message}")]
@@ -19,6 +25,8 @@ pub enum Error {
     Policy { file: String, message: String },
     #[error("{}", render_policy_diagnostics(.0))]
     Policies(Vec<crate::policy::PolicyDiagnostic>),
+    #[error("{}", render_config_diagnostics(.0))]
+    Config(Vec<crate::policy::PolicyDiagnostic>),
     #[error("the Cedar schema does not parse: {0}")]
     Schema(String),
     #[error("cannot render the {format} report: {message}")]
@@ -28,6 +36,18 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn render_config_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
+    let mut s = format!(
+        "{} configuration error{}:",
+        d.len(),
+        if d.len() == 1 { "" } else { "s" }
+    );
+    for x in d {
+        s.push_str(&format!("\n  {x}"));
+    }
+    s
+}
 
 fn render_policy_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
     let mut s = format!("{} policy error{}:", d.len(), if d.len() == 1 { "" } else { "s" });

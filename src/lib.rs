@@ -11,6 +11,7 @@ pub mod casetest;
 pub mod cedar;
 pub mod check;
 pub mod checklist;
+pub mod config;
 pub mod detect;
 pub mod discover;
 pub mod engine;

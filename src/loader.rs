@@ -216,7 +216,7 @@ pub fn load_value(file: usize, display: &str, value: Value) -> Loaded {
 }
 
 /// serde's messages end in "at line 3 column 5": we report positions in their own fields.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     static AT: LazyLock<regex::Regex> = LazyLock::new(|| {
         #[allow(clippy::expect_used)] // constant pattern
         regex::Regex::new(r"^(.*?) at line \d+ column \d+").expect("constant pattern")

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use compliance::authoring;
 use compliance::check::{self, Options};
+use compliance::config;
 use compliance::finding::Severity;
 use compliance::loader::Limits;
 use compliance::report;
@@ -114,6 +115,9 @@ struct WebhookArgs {
     /// Extra policy folder (`*.cedar`); only rules with `@scope("object")` are served.
     #[arg(long = "policies", value_name = "DIR")]
     policies: Vec<PathBuf>,
+    /// A configuration file: its `policies` and `rules` (disabled rules, severities) apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// What a violation does: deny the request, allow it with warnings, or only log it.
     #[arg(long, value_enum, default_value = "deny")]
     mode: compliance::webhook::Mode,
@@ -173,14 +177,22 @@ struct InputArgs {
     /// A file of `Waivers` documents, read from anywhere (repeatable).
     #[arg(long = "waivers", value_name = "FILE")]
     waivers: Vec<PathBuf>,
+    /// Read the settings from this file instead of `.compliance.yaml` in the checked folder.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Do not read `.compliance.yaml` (or `.compliance.yml`) from the checked folder.
+    #[arg(long)]
+    no_config: bool,
 }
 
 impl InputArgs {
-    /// The check's options (defaults for what only `check` sets) and standard input.
-    fn options(self) -> Result<(Options, Option<String>), String> {
+    /// The check's options (defaults for what only `check` sets) merged with the
+    /// configuration file, the file itself (for what only `check` uses), and standard input.
+    fn options(self) -> Result<(Options, Option<config::File>, Option<String>), String> {
         let now = clock(self.now.as_deref()).map_err(|e| e.to_string())?;
+        let file = config::locate(&self.paths, self.config.as_deref(), self.no_config).map_err(|e| e.to_string())?;
         let stdin = read_stdin(&self.paths)?;
-        let opts = Options {
+        let mut opts = Options {
             exclude: self.exclude,
             policy_dirs: self.policies,
             limits: Limits {
@@ -191,7 +203,10 @@ impl InputArgs {
             waiver_files: self.waivers,
             ..Options::new(self.paths, now)
         };
-        Ok((opts, stdin))
+        if let Some(f) = &file {
+            f.apply_to(&mut opts);
+        }
+        Ok((opts, file, stdin))
     }
 }
 
@@ -199,19 +214,21 @@ impl InputArgs {
 struct CheckArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    /// Report format [default: the configuration's `output.format`, else text].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Also write every form of the report into this folder (created if missing):
-    /// report.json, report.md, report.html, report.sarif, report.junit.xml.
+    /// report.json, report.md, report.html, report.sarif, report.junit.xml
+    /// [default: the configuration's `output.dir`].
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "high")]
-    fail_on: Severity,
+    /// Exit 1 when a finding is at or above this severity [default: the configuration's
+    /// `failOn`, else high].
+    #[arg(long, value_enum)]
+    fail_on: Option<Severity>,
     /// Fail only on findings whose fingerprint is not in this baseline (see `compliance baseline`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -236,18 +253,29 @@ fn run_check(a: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let (mut opts, stdin) = match a.input.options() {
+    let (mut opts, file, stdin) = match a.input.options() {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
+    // a flag overrides the configuration, which overrides the default
+    let file = file.as_ref();
+    let format = match (a.format, file.and_then(|f| f.format.as_deref())) {
+        (Some(f), _) => f,
+        (None, Some(name)) => match Format::from_str(name, false) {
+            Ok(f) => f,
+            Err(_) => return fail(format!("unknown `output.format` `{name}` in the configuration")),
+        },
+        (None, None) => Format::Text,
+    };
+    let output_dir = a.output_dir.or_else(|| file.and_then(|f| f.output_dir.clone()));
     // the reports this run writes are not checked: in a checked folder, the next run would
     // find again what they quote
     opts.exclude.extend(report::outputs::excludes(
         &opts.paths,
-        a.output_dir.as_deref(),
+        output_dir.as_deref(),
         a.output.as_deref(),
     ));
-    opts.fail_on = a.fail_on;
+    opts.fail_on = a.fail_on.or(file.and_then(|f| f.fail_on)).unwrap_or(Severity::High);
     opts.baseline = baseline;
     // the program by name, so that the audit trail does not depend on where it is installed
     opts.command_line = std::env::args_os()
@@ -261,7 +289,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
         })
         .collect();
     // loaded once, here: SARIF and JUnit list every rule
-    let rules = match check::load_rules(&opts.policy_dirs) {
+    let rules = match opts.load_rules() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -269,12 +297,12 @@ fn run_check(a: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    if let Some(dir) = &a.output_dir {
+    if let Some(dir) = &output_dir {
         if let Err(e) = report::outputs::write_all(dir, &rep, &rules) {
             return fail(e);
         }
     }
-    let rendered = match a.format {
+    let rendered = match format {
         Format::Text => Ok(report::text(&rep)),
         Format::Json => Ok(report::json(&rep)),
         Format::Markdown => report::markdown(&rep),
@@ -314,7 +342,7 @@ fn read_stdin(paths: &[PathBuf]) -> Result<Option<String>, String> {
 }
 
 fn run_baseline(a: BaselineArgs) -> ExitCode {
-    let (opts, stdin) = match a.input.options() {
+    let (opts, _, stdin) = match a.input.options() {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
@@ -366,7 +394,13 @@ fn run_rules(a: RulesArgs) -> ExitCode {
 }
 
 fn run_webhook(a: WebhookArgs) -> ExitCode {
-    let rules = match check::load_rules(&a.policies) {
+    let file = match a.config.as_deref().map(config::read).transpose() {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let (mut policy_dirs, rule_settings) = file.map(|f| (f.policies, f.rules)).unwrap_or_default();
+    policy_dirs.extend(a.policies);
+    let rules = match check::load_rules(&policy_dirs).and_then(|r| rule_settings.apply(r)) {
         Ok(r) => r.restricted_to(compliance::policy::Scope::Object),
         Err(e) => return fail(e),
     };
@@ -382,7 +416,8 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
         cert: a.tls_cert,
         key: a.tls_key,
         config,
-        policy_dirs: a.policies,
+        policy_dirs,
+        rule_settings,
     };
     match compliance::webhook::server::run(settings, rules) {
         Ok(()) => ExitCode::SUCCESS,

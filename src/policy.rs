@@ -104,6 +104,20 @@ pub struct RuleSet {
     /// part (by id, in id order, as Cedar prints it), so that an auditor can tell which
     /// rules a report was made with.
     pub digest: String,
+    /// Rules the configuration disabled (`rules.disable`): not evaluated, listed in the
+    /// audit trail, and no checklist control they evidence can pass.
+    pub disabled: Vec<Rule>,
+    /// Severities the configuration changed (`rules.severity`), already applied to `rules`.
+    pub overrides: Vec<SeverityOverride>,
+}
+
+/// A rule whose severity the configuration changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeverityOverride {
+    pub rule: String,
+    pub title: String,
+    pub from: Severity,
+    pub to: Severity,
 }
 
 impl RuleSet {
@@ -112,37 +126,82 @@ impl RuleSet {
     /// of `sets` and are not evaluated at all. The digest stays that of the loaded set.
     pub fn restricted_to(self, scope: Scope) -> RuleSet {
         let rules: BTreeMap<String, Rule> = self.rules.into_iter().filter(|(_, r)| r.scope == scope).collect();
-        let mut sets = HashMap::new();
-        for (kind, set) in self.sets {
-            let mut kept = PolicySet::new();
-            let mut any = false;
-            for p in set.policies() {
-                let id = p.id().to_string();
-                let keep = id == BASELINE || rules.contains_key(&id);
-                any |= keep && id != BASELINE;
-                if keep && kept.add(p.clone()).is_err() {
-                    // ids are unique in the loaded set, so this cannot clash; keep all if it does
-                    any = true;
-                }
-            }
-            if any {
-                sets.insert(kind, kept);
-            }
-        }
+        let sets = retain_policies(self.sets, &rules);
         RuleSet {
             rules,
             sets,
             schema: self.schema,
             digest: self.digest,
+            disabled: self.disabled,
+            overrides: self.overrides,
+        }
+    }
+
+    /// The same rules without `ids` (the configuration's `rules.disable`): they are moved
+    /// to `disabled`, and the digest becomes that of the policies that still take part.
+    /// Ids that are not rules are ignored (the caller reports them).
+    pub fn without(self, ids: &std::collections::BTreeSet<String>) -> RuleSet {
+        let (disabled, rules): (BTreeMap<String, Rule>, BTreeMap<String, Rule>) =
+            self.rules.into_iter().partition(|(id, _)| ids.contains(id));
+        if disabled.is_empty() {
+            return RuleSet {
+                rules,
+                sets: self.sets,
+                schema: self.schema,
+                digest: self.digest,
+                disabled: self.disabled,
+                overrides: self.overrides,
+            };
+        }
+        let sets = retain_policies(self.sets, &rules);
+        let mut kept: BTreeMap<String, Policy> = BTreeMap::new();
+        for set in sets.values() {
+            for p in set.policies() {
+                kept.entry(p.id().to_string()).or_insert_with(|| p.clone());
+            }
+        }
+        let mut all_disabled = self.disabled;
+        all_disabled.extend(disabled.into_values());
+        RuleSet {
+            rules,
+            sets,
+            schema: self.schema,
+            digest: digest_of(crate::cedar::SCHEMA_TEXT, kept.iter()),
+            disabled: all_disabled,
+            overrides: self.overrides,
         }
     }
 }
 
-fn digest_of(schema_text: &str, policies: &BTreeMap<String, (Policy, usize)>) -> String {
+/// The policy sets with only the baseline and the policies of `rules`; entity types left
+/// with no rule drop out (they are not evaluated at all).
+fn retain_policies(sets: HashMap<Kind, PolicySet>, rules: &BTreeMap<String, Rule>) -> HashMap<Kind, PolicySet> {
+    let mut out = HashMap::new();
+    for (kind, set) in sets {
+        let mut kept = PolicySet::new();
+        let mut any = false;
+        for p in set.policies() {
+            let id = p.id().to_string();
+            let keep = id == BASELINE || rules.contains_key(&id);
+            any |= keep && id != BASELINE;
+            if keep && kept.add(p.clone()).is_err() {
+                // ids are unique in the loaded set, so this cannot clash; keep all if it does
+                any = true;
+            }
+        }
+        if any {
+            out.insert(kind, kept);
+        }
+    }
+    out
+}
+
+/// `policies` in id order.
+fn digest_of<'p>(schema_text: &str, policies: impl Iterator<Item = (&'p String, &'p Policy)>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(schema_text.as_bytes());
-    for (id, (p, _)) in policies {
+    for (id, p) in policies {
         h.update([0u8]);
         h.update(id.as_bytes());
         h.update([0u8]);
@@ -346,12 +405,14 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
         }
         sets.insert(kind, set);
     }
-    let digest = digest_of(crate::cedar::SCHEMA_TEXT, &policies);
+    let digest = digest_of(crate::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
     Ok(RuleSet {
         rules,
         sets,
         schema,
         digest,
+        disabled: Vec::new(),
+        overrides: Vec::new(),
     })
 }
 

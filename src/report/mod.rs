@@ -139,9 +139,26 @@ pub struct Audit {
     pub rules: usize,
     /// Every file read, with its SHA-256 and size, in report order.
     pub inputs: Vec<InputDigest>,
+    /// The configuration file the run used (`.compliance.yaml` or `--config`); absent
+    /// without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<InputDigest>,
+    /// Rules the configuration disabled: not evaluated. Absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_rules: Vec<RuleRef>,
+    /// Rules whose severity the configuration changed. Absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub severity_overrides: Vec<crate::policy::SeverityOverride>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A rule named in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    pub rule: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputDigest {
     pub file: String,
     pub sha256: String,

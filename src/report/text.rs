@@ -75,6 +75,7 @@ pub fn render(report: &Report) -> String {
         if s.errors == 1 { "" } else { "s" },
     );
     waiver_totals(report, &mut out);
+    configured(report, &mut out);
     let verdict = if !report.errors.is_empty() {
         "result: input or policy errors (exit 2)".to_string()
     } else if s.failed {
@@ -105,6 +106,26 @@ fn waiver_warnings(report: &Report, out: &mut String) {
             _ => format!("unused: no {} finding matched it", w.rule),
         };
         let _ = writeln!(out, "warning: {at}: waiver {what} (owner: {})", w.owner);
+    }
+}
+
+/// What the configuration file changed in the rules, when it changed anything.
+fn configured(report: &Report, out: &mut String) {
+    let a = &report.audit;
+    if let Some(c) = &a.config {
+        let _ = writeln!(out, "configuration: {}.", c.file);
+    }
+    if !a.disabled_rules.is_empty() {
+        let ids: Vec<&str> = a.disabled_rules.iter().map(|r| r.rule.as_str()).collect();
+        let _ = writeln!(out, "disabled by the configuration: {}.", ids.join(", "));
+    }
+    if !a.severity_overrides.is_empty() {
+        let changes: Vec<String> = a
+            .severity_overrides
+            .iter()
+            .map(|o| format!("{} {} -> {}", o.rule, o.from, o.to))
+            .collect();
+        let _ = writeln!(out, "severity changed by the configuration: {}.", changes.join(", "));
     }
 }
 

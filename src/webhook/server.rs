@@ -31,6 +31,9 @@ pub struct State {
     rules: std::sync::RwLock<Arc<RuleSet>>,
     pub config: Config,
     pub metrics: Metrics,
+    /// The configuration file's `rules` (disabled rules, severities), applied again on
+    /// every reload.
+    pub rule_settings: crate::config::RuleSettings,
 }
 
 impl State {
@@ -39,7 +42,14 @@ impl State {
             rules: std::sync::RwLock::new(rules),
             config,
             metrics: Metrics::default(),
+            rule_settings: crate::config::RuleSettings::default(),
         }
+    }
+
+    /// The same state, with the configuration's rule settings for reloads.
+    pub fn with_rule_settings(mut self, settings: crate::config::RuleSettings) -> Self {
+        self.rule_settings = settings;
+        self
     }
 
     /// The rule set in force (a request keeps the one it started with).
@@ -58,10 +68,11 @@ impl State {
     }
 }
 
-/// Loads the built-in rules and `dirs` again and puts them in force if they load and
-/// validate; otherwise the rules in force stay and the diagnostics are returned (and logged).
+/// Loads the built-in rules and `dirs` again (with the configuration's rule settings) and
+/// puts them in force if they load and validate; otherwise the rules in force stay and the
+/// diagnostics are returned (and logged).
 pub fn reload_rules(state: &State, dirs: &[PathBuf]) -> Result<usize, String> {
-    match crate::check::load_rules(dirs) {
+    match crate::check::load_rules(dirs).and_then(|r| state.rule_settings.apply(r)) {
         Ok(rules) => {
             let rules = rules.restricted_to(crate::policy::Scope::Object);
             let n = rules.rules.len();
@@ -486,8 +497,10 @@ pub struct Settings {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub config: Config,
-    /// `--policies` folders, watched and re-read on SIGHUP.
+    /// `--policies` folders (the configuration's first), watched and re-read on SIGHUP.
     pub policy_dirs: Vec<PathBuf>,
+    /// The configuration file's `rules.disable` and `rules.severity`.
+    pub rule_settings: crate::config::RuleSettings,
 }
 
 /// Serves on `listener` until `handle` is told to shut down.
@@ -517,7 +530,9 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
     runtime.block_on(async move {
         let listener = std::net::TcpListener::bind(settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let state = Arc::new(State::new(Arc::new(rules), settings.config.clone()));
+        let state = Arc::new(
+            State::new(Arc::new(rules), settings.config.clone()).with_rule_settings(settings.rule_settings.clone()),
+        );
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
