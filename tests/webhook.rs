@@ -444,3 +444,176 @@ async fn policies_are_reloaded_on_change_and_a_bad_set_keeps_the_old_one() {
     watcher.abort();
     s.stop().await;
 }
+
+/// Sends `signal` (`HUP`, `TERM`) to a process.
+fn signal(pid: u32, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} {pid} failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reloads_policies_on_sighup_only_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("compliance"))
+        .args(["webhook", "--listen", &addr.to_string(), "--reload-interval", "0"])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--policies")
+        .arg(&policies)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // the log, line by line, as the server writes it
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for_log = |needle: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let entry: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+                    if entry["msg"].as_str().is_some_and(|m| m.contains(needle)) {
+                        return entry;
+                    }
+                }
+                Err(_) => panic!("no log line with `{needle}`"),
+            }
+        }
+    };
+    wait_for_log("listening");
+
+    let client = client_trusting(&ck.cert.pem(), addr, true);
+    let url = format!("https://localhost:{port}/validate");
+    let bad = serde_json::to_vec(&review("CREATE", "shop", Some(deployment(true)), None)).unwrap();
+    let message = |client: reqwest::Client, body: Vec<u8>| {
+        let url = url.clone();
+        async move {
+            let bytes = client.post(url).body(body).send().await.unwrap().bytes().await.unwrap();
+            let r: Value = serde_json::from_slice(&bytes).unwrap();
+            r["response"]["status"]["message"].as_str().unwrap_or("").to_string()
+        }
+    };
+    assert!(message(client.clone(), bad.clone()).await.contains("K8S-001"));
+
+    // a custom rule replacing K8S-001 with one that never matches: with polling off, it
+    // takes effect only when the signal comes
+    std::fs::write(
+        policies.join("custom.cedar"),
+        "@id(\"K8S-001\")\n@scope(\"object\")\n@title(\"Privileged container (off)\")\n@severity(\"low\")\n@remediation(\"none\")\nforbid (principal, action == Action::\"check\", resource is Container) when { false };\n",
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(message(client.clone(), bad.clone()).await.contains("K8S-001"));
+    signal(pid, "HUP");
+    let reloaded = wait_for_log("policies reloaded");
+    assert!(reloaded["rules"].as_u64().unwrap() > 10, "{reloaded}");
+    let after = message(client.clone(), bad.clone()).await;
+    assert!(!after.contains("K8S-001") && after.contains("SEC-001"), "{after}");
+
+    // a broken file: the signal reloads nothing and the set in force stays
+    std::fs::write(
+        policies.join("broken.cedar"),
+        "forbid (principal, action, resource) when {",
+    )
+    .unwrap();
+    signal(pid, "HUP");
+    let refused = wait_for_log("policies not reloaded");
+    assert!(refused["error"].as_str().unwrap().contains("broken.cedar"), "{refused}");
+    let kept = message(client.clone(), bad.clone()).await;
+    assert!(!kept.contains("K8S-001") && kept.contains("SEC-001"), "{kept}");
+
+    drop(client);
+    signal(pid, "TERM");
+    wait_for_log("shutting down");
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn webhook_manifests_are_generated_and_pass_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args([
+            "webhook",
+            "manifests",
+            "--namespace",
+            "policy",
+            "--image",
+            "registry.local/compliance:1.0",
+            "--output-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let out = assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["check", "--format", "json", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
+    assert_eq!(report["summary"]["files"].as_u64(), Some(7), "{}", report["summary"]);
+
+    // one stream for kubectl apply -f -, with the chosen values
+    let out = assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["webhook", "manifests", "--mode", "warn", "--failure-policy", "Ignore"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.matches("\n---\n").count(), 8);
+    assert!(text.contains("--mode=warn") && text.contains("failurePolicy: Ignore"));
+
+    // a bad value is an error, not a manifest
+    assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["webhook", "manifests", "--namespace", "Bad_NS"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("namespace `Bad_NS` is not a DNS label"));
+    // serving still needs a certificate
+    assert_cmd::Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["webhook", "--listen", "127.0.0.1:0"])
+        .assert()
+        .code(2);
+}

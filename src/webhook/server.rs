@@ -435,7 +435,7 @@ fn log_decision(d: &Decision, took: Duration) {
     }));
 }
 
-/// How often the certificate files are looked at.
+/// How often the certificate files are looked at by default (`--reload-interval`).
 pub const CERT_POLL: Duration = Duration::from_secs(10);
 
 /// The contents of both files, hashed: a change of either (cert-manager rewrites both)
@@ -497,6 +497,8 @@ pub struct Settings {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub config: Config,
+    /// How often the certificate and policy files are looked at; `None`: never.
+    pub poll: Option<Duration>,
     /// `--policies` folders (the configuration's first), watched and re-read on SIGHUP.
     pub policy_dirs: Vec<PathBuf>,
     /// The configuration file's `rules.disable` and `rules.severity`.
@@ -550,8 +552,8 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
             "excludedNamespaces": settings.config.exclude_namespaces,
         }));
         let tls = RustlsConfig::from_config(Arc::new(tls));
-        if !settings.policy_dirs.is_empty() {
-            watch_policies(state.clone(), settings.policy_dirs.clone(), CERT_POLL);
+        if let (false, Some(every)) = (settings.policy_dirs.is_empty(), settings.poll) {
+            watch_policies(state.clone(), settings.policy_dirs.clone(), every);
         }
         #[cfg(unix)]
         {
@@ -561,12 +563,15 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
                     return;
                 };
                 while hup.recv().await.is_some() {
+                    log(serde_json::json!({"level": "info", "msg": "SIGHUP: reloading the policies"}));
                     let (st, d) = (st.clone(), dirs.clone());
                     let _ = tokio::task::spawn_blocking(move || reload_rules(&st, &d)).await;
                 }
             });
         }
-        watch_certificates(tls.clone(), settings.cert.clone(), settings.key.clone(), CERT_POLL);
+        if let Some(every) = settings.poll {
+            watch_certificates(tls.clone(), settings.cert.clone(), settings.key.clone(), every);
+        }
         serve(listener, tls, state, handle)
             .await
             .map_err(|e| format!("server error: {e}"))
