@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Times `compliance check` (release) on the shared corpus and on scaled copies of it, next
 # to a parse-only floor (reading and parsing the same files, no facts, no Cedar, no
-# report: the example binary `parse_floor`). COMPLIANCE_TIMINGS=1 makes the check print
+# report: the example binary `parse_floor`). Copies are made by examples/scale_corpus.rs. COMPLIANCE_TIMINGS=1 makes the check print
 # its stage timings to stderr. Usage: scripts/bench.sh [COPIES...]   (default: 1 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${CORPUS:-../shared/corpus}
-cargo build --release --quiet --bin compliance --example parse_floor
+cargo build --release --quiet --bin compliance --example parse_floor --example scale_corpus
 bin=target/release/compliance
 floor=target/release/examples/parse_floor
 work=$(mktemp -d)
@@ -16,7 +16,8 @@ for n1 in "$@"; do
   {
     dir="$work/x$n1"
     mkdir -p "$dir"
-    for i in $(seq 1 "$n1"); do cp -r "$corpus" "$dir/copy$i"; done
+    # renamed copies: copy i has every object renamed `<name>-c<i>` in `<namespace>-c<i>`
+    target/release/examples/scale_corpus "$corpus" "$dir" "$n1"
     bytes=$(du -sb "$dir" | cut -f1)
     /usr/bin/time -f "%e s wall, %M KiB peak RSS" -o "$work/t1" env COMPLIANCE_TIMINGS=1 "$bin" check "$dir" --format json --now 2026-11-24T00:00:00Z --output "$work/report.json" || true
     /usr/bin/time -f "%e s wall, %M KiB peak RSS" -o "$work/t2" "$floor" "$dir" > "$work/floor.txt"

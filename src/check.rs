@@ -288,6 +288,12 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut resources = facts::build(&docs, opts.now);
     resources.extend(scan::resources(&scanned, &manifests, &ignores, tracked.as_ref()));
+    // what waivers need of the documents; the documents themselves go before the entity
+    // store is built, so that the two never take memory at the same time
+    let texts: Vec<(&str, Option<&str>)> = inputs.iter().map(|i| (i.display.as_str(), i.text.as_deref())).collect();
+    let collected = waiver::collect(&docs, &texts, &opts.waiver_files, &opts.limits);
+    let objects: Vec<waiver::ObjectKey> = docs.iter().map(waiver::ObjectKey::of).collect();
+    drop(docs);
     clock.lap("facts");
     let engine = Engine::new(rules, &resources, &now).map_err(|m| Error::Policy {
         file: "(entities)".into(),
@@ -300,10 +306,8 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     clock.lap("findings+positions");
     errors.extend(eval_errors);
     // waivers, then the baseline: a waived finding is neither listed nor baselined
-    let texts: Vec<(&str, Option<&str>)> = inputs.iter().map(|i| (i.display.as_str(), i.text.as_deref())).collect();
-    let collected = waiver::collect(&docs, &texts, &opts.waiver_files, &opts.limits);
     errors.extend(collected.errors);
-    let waiving = waiver::apply(placed, &resources, &docs, &collected.waivers, opts.now.date_naive());
+    let waiving = waiver::apply(placed, &resources, &objects, &collected.waivers, opts.now.date_naive());
     let (mut findings, waived, waivers) = (waiving.findings, waiving.waived, waiving.waivers);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let baseline = opts.baseline.as_ref().map(|b| b.apply(&mut findings, &waived));
@@ -324,7 +328,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             files: files_read,
             skipped: files_skipped,
             documents,
-            resources: docs.len(),
+            resources: objects.len(),
             entities: resources.len(),
             findings: findings.len(),
             errors: errors.len(),
@@ -431,9 +435,22 @@ impl Timings {
             } else {
                 String::new()
             };
-            eprintln!("timing {stage}: {:.1} ms{per}", took.as_secs_f64() * 1e3);
+            eprintln!(
+                "timing {stage}: {:.1} ms{per}, {} MiB resident",
+                took.as_secs_f64() * 1e3,
+                resident_mib()
+            );
         }
     }
+}
+
+/// The process's resident memory now, from /proc (0 where there is none).
+fn resident_mib() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .unwrap_or(0);
+    pages * 4096 / (1024 * 1024)
 }
 
 /// Replaces `{attribute}` in a rule's message by the entity's value.

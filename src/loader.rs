@@ -74,6 +74,8 @@ pub struct Document {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    /// The document as JSON: whole for `Dynamic` objects, only `metadata` for typed ones
+    /// (their typed form has the rest).
     pub value: Value,
     pub object: Object,
 }
@@ -493,6 +495,19 @@ fn push_object(
             }
             _ => Object::Dynamic,
         }
+    };
+    // a typed object holds everything the facts read; of its JSON form only the metadata
+    // (labels, annotations) is read again, so the rest is not kept twice
+    let value = match (&object, value) {
+        (Object::Dynamic, v) => v,
+        (_, Value::Object(mut map)) => {
+            let mut kept = serde_json::Map::new();
+            if let Some(meta) = map.remove("metadata") {
+                kept.insert("metadata".to_string(), meta);
+            }
+            Value::Object(kept)
+        }
+        (_, v) => v,
     };
     out.docs.push(Document {
         file,

@@ -99,7 +99,7 @@ impl Waiver {
         }
     }
 
-    fn matches(&self, f: &Finding, object: Option<&Document>, object_index: Option<usize>) -> bool {
+    fn matches(&self, f: &Finding, object: Option<&ObjectKey>, object_index: Option<usize>) -> bool {
         if self.rule != f.rule {
             return false;
         }
@@ -118,7 +118,7 @@ impl Waiver {
                 || s.name.as_ref().is_some_and(|n| *n != d.name)
                 || s.namespace
                     .as_ref()
-                    .is_some_and(|n| Some(n.as_str()) != namespace_of(d).as_deref())
+                    .is_some_and(|n| Some(n.as_str()) != d.namespace.as_deref())
             {
                 return false;
             }
@@ -487,15 +487,42 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
     out.errors.extend(loaded.errors);
 }
 
+/// What a waiver compares with in a checked document. It is kept apart so that the
+/// documents themselves (their JSON and typed forms, most of a run's memory) can be freed
+/// once the facts are built.
+#[derive(Debug, Clone)]
+pub struct ObjectKey {
+    pub file: usize,
+    pub doc: usize,
+    pub base: String,
+    pub kind: String,
+    pub name: String,
+    /// The namespace a selector compares with (see `namespace_of`).
+    pub namespace: Option<String>,
+}
+
+impl ObjectKey {
+    pub fn of(d: &Document) -> Self {
+        ObjectKey {
+            file: d.file,
+            doc: d.doc,
+            base: d.base.clone(),
+            kind: d.kind.clone(),
+            name: d.name.clone(),
+            namespace: namespace_of(d),
+        }
+    }
+}
+
 /// Which checked document each entity belongs to (manifest entities only: the source
 /// scanner's files and the namespaces derived from many objects have none).
 pub struct Objects<'a> {
-    docs: &'a [Document],
+    docs: &'a [ObjectKey],
     by_place: HashMap<(usize, usize), Vec<usize>>,
 }
 
 impl<'a> Objects<'a> {
-    pub fn new(docs: &'a [Document]) -> Self {
+    pub fn new(docs: &'a [ObjectKey]) -> Self {
         let mut by_place: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
         for (i, d) in docs.iter().enumerate() {
             by_place.entry((d.file, d.doc)).or_default().push(i);
@@ -534,7 +561,7 @@ pub struct Outcome {
 pub fn apply(
     findings: Vec<(Finding, usize)>,
     resources: &[Resource],
-    docs: &[Document],
+    docs: &[ObjectKey],
     waivers: &[Waiver],
     today: NaiveDate,
 ) -> Outcome {
