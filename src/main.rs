@@ -97,7 +97,8 @@ struct SchemaArgs {
     /// `cedar` (default) or `json KIND`.
     #[arg(value_enum, default_value = "cedar")]
     format: SchemaFormat,
-    /// For `json`: ApiKeyInventory, RetentionPolicy, SecurityProfile or Waivers.
+    /// For `json`: config (the `.compliance.yaml` file), ApiKeyInventory, RetentionPolicy,
+    /// SecurityProfile or Waivers.
     kind: Option<String>,
 }
 

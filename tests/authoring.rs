@@ -545,7 +545,7 @@ fn schema_json_needs_a_known_kind() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains(
-            "unknown kind `Deployment`: expected one of ApiKeyInventory, RetentionPolicy, SecurityProfile, Waivers"
+            "unknown kind `Deployment`: expected one of config, ApiKeyInventory, RetentionPolicy, SecurityProfile, Waivers"
         ),
         "{}",
         r.stderr

@@ -5,8 +5,9 @@
 use crate::kinds;
 use serde_json::Value;
 
-/// The tool's own kinds and their JSON Schemas.
+/// The tool's own kinds and their JSON Schemas; `config` is the `.compliance.yaml` file.
 pub const JSON_KINDS: &[(&str, &str)] = &[
+    ("config", crate::config::SCHEMA),
     ("ApiKeyInventory", kinds::INVENTORY_SCHEMA),
     ("RetentionPolicy", kinds::RETENTION_SCHEMA),
     ("SecurityProfile", kinds::PROFILE_SCHEMA),
@@ -121,6 +122,7 @@ mod tests {
     #[test]
     fn kinds_are_found_case_insensitively_and_unknown_ones_listed() {
         assert!(json("apikeyinventory").unwrap().contains("\"ApiKeyInventory\""));
+        assert!(json("config").unwrap().contains("failOn"));
         let e = json("Deployment").unwrap_err();
         assert!(
             e.contains("`Deployment`") && e.contains("SecurityProfile, Waivers"),
