@@ -4,16 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
+mod common;
+use common::{check_json, compliance, folder, NOW};
+
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::Path;
-
-const NOW: &str = "2026-11-24T00:00:00Z";
-
-fn compliance() -> Command {
-    Command::cargo_bin("compliance").unwrap()
-}
 
 /// A production key that passes every rule but KEY-011 (no owner, low): LIVE-04 passes on it.
 const KEYS: &str = "apiVersion: compliance/v1alpha1
@@ -46,32 +41,6 @@ spec:
           image: nginx:1.27
           securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
 ";
-
-/// A folder with `files` (name, content), sub-folders created as needed.
-fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
-/// `check DIR ARGS --format json --now NOW`: the report and the exit code.
-fn check_json(dir: &Path, args: &[&str]) -> (Value, i32) {
-    let out = compliance()
-        .arg("check")
-        .arg(dir)
-        .args(args)
-        .args(["--format", "json", "--now", NOW])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    let report =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (report, code)
-}
 
 fn rules_of(r: &Value) -> Vec<String> {
     r["findings"]

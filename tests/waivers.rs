@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
+mod common;
+use common::{check_json, compliance, folder, NOW};
+
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::Path;
-
-const NOW: &str = "2026-11-24T00:00:00Z";
 
 /// One privileged container: K8S-001 (high) at line 17, K8S-003 (medium) at line 18.
 const DEPLOY: &str = "\
@@ -34,38 +34,10 @@ spec:
             readOnlyRootFilesystem: true
 ";
 
-fn compliance() -> Command {
-    Command::cargo_bin("compliance").unwrap()
-}
-
 fn waivers(expires: &str, selector: &str) -> String {
     format!(
         "apiVersion: compliance/v1alpha1\nkind: Waivers\nmetadata: {{name: w}}\nwaivers:\n  - rule: K8S-001\n    selector: {selector}\n    reason: The CNI agent needs the host network\n    owner: team-network\n    expires: {expires}\n"
     )
-}
-
-fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
-fn check_json(dir: &Path, extra: &[&str]) -> (Value, i32) {
-    let out = compliance()
-        .arg("check")
-        .arg(dir)
-        .args(["--format", "json", "--now", NOW])
-        .args(extra)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    let report =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (report, code)
 }
 
 fn rules(list: &Value) -> Vec<String> {
