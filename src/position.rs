@@ -141,8 +141,10 @@ impl Walker {
     }
 }
 
-/// Positions of every field of every document in `text`. A syntax error ends the walk: the
-/// documents before it are still returned.
+/// Positions of every field of every document in `text`. A syntax error, or nesting deeper
+/// than the loader reads ([`crate::guard::MAX_DEPTH`]), ends the walk: the documents before
+/// it are still returned. (yaml-rust2 takes time quadratic in the depth of block
+/// collections opened on one line: 20,000 `- ` take seconds.)
 pub fn index_documents(text: &str) -> Vec<DocPositions> {
     let mut walker = Walker {
         docs: Vec::new(),
@@ -150,10 +152,22 @@ pub fn index_documents(text: &str) -> Vec<DocPositions> {
         stack: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
     loop {
         match parser.next_token() {
             Ok((Event::StreamEnd, _)) | Err(_) => break,
-            Ok((ev, mark)) => walker.on_event(ev, mark),
+            Ok((ev, mark)) => {
+                match ev {
+                    Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                    Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+                    Event::DocumentStart => depth = 0,
+                    _ => {}
+                }
+                if depth > crate::guard::MAX_DEPTH {
+                    break;
+                }
+                walker.on_event(ev, mark);
+            }
         }
     }
     walker.docs
