@@ -156,9 +156,10 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                 accept(file, display, 0, v, &mut out);
             }
             Err(e) => {
+                // serde_json says column 0 for an error right after a line break
                 let pos = Pos {
-                    line: e.line() as u32,
-                    column: e.column() as u32,
+                    line: (e.line() as u32).max(1),
+                    column: (e.column() as u32).max(1),
                 };
                 out.errors.push(InputError::new(
                     display,
