@@ -174,6 +174,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
             }
         }
         resolve_pending(text, &mut out);
+        clamp_errors(text, &mut out);
         return out;
     }
     // nesting and alias limits, checked before serde_yaml builds anything
@@ -218,7 +219,19 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
         }
     }
     resolve_pending(text, &mut out);
+    clamp_errors(text, &mut out);
     out
+}
+
+/// Keeps every error's position inside the text.
+fn clamp_errors(text: &str, out: &mut Loaded) {
+    for e in &mut out.errors {
+        if let (Some(line), Some(column)) = (e.line, e.column) {
+            let p = crate::source::clamp(text, Pos { line, column });
+            e.line = Some(p.line);
+            e.column = Some(p.column);
+        }
+    }
 }
 
 /// Takes one object already parsed (the admission webhook's `request.object`) as the
