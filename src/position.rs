@@ -47,12 +47,7 @@ impl LineStarts {
             return None;
         }
         let mut starts = vec![0];
-        starts.extend(
-            text.chars()
-                .enumerate()
-                .filter(|(_, c)| *c == '\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(text.chars().enumerate().filter(|(_, c)| *c == '\n').map(|(i, _)| i + 1));
         Some(LineStarts(starts))
     }
 

@@ -27,7 +27,11 @@ pub fn clamp(text: &str, pos: Pos) -> Pos {
     let lines = text.split('\n').count() as u32;
     let line = pos.line.clamp(1, lines);
     let len = text.split('\n').nth(line as usize - 1).map_or(0, |l| l.chars().count()) as u32;
-    let column = if line < pos.line { len + 1 } else { pos.column.clamp(1, len + 1) };
+    let column = if line < pos.line {
+        len + 1
+    } else {
+        pos.column.clamp(1, len + 1)
+    };
     Pos { line, column }
 }
 
