@@ -94,6 +94,9 @@ struct FileIn {
     findings: Vec<serde_json::Value>,
 }
 
+/// The largest baseline read (a baseline of 100,000 findings is about 30 MiB).
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads a baseline file. Anything but a baseline this tool wrote is an error with a
 /// message that says what is wrong.
 pub fn read(path: &Path) -> Result<Baseline> {
@@ -102,7 +105,15 @@ pub fn read(path: &Path) -> Result<Baseline> {
         file: file.clone(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let bytes = match crate::guard::read_file(path, MAX_BYTES) {
+        Ok(crate::guard::Contents::Bytes(b)) => b,
+        Ok(crate::guard::Contents::TooLarge(n)) => {
+            return Err(bad(format!("{n} bytes, over the {MAX_BYTES}-byte limit: not read")))
+        }
+        Ok(crate::guard::Contents::NotAFile) => return Err(bad("not a regular file".to_string())),
+        Err(e) => return Err(bad(format!("cannot read: {e}"))),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".to_string()))?;
     parse(&file, &text)
 }
 

@@ -114,31 +114,38 @@ fn sha256(bytes: &[u8]) -> (String, u64) {
 enum Unread {
     /// Reported for every file.
     Error(InputError),
-    /// Reported for manifests; other files (assets, binaries) are skipped quietly.
+    /// Reported for manifests; other files (assets, binaries) are skipped with a note.
     NotText(InputError),
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
-    let io = |e: std::io::Error| Unread::Error(InputError::new(&c.display, None, format!("cannot read: {e}")));
-    let meta = std::fs::metadata(&c.path).map_err(io)?;
-    if meta.len() > limits.max_file_bytes {
-        return Err(Unread::NotText(InputError::new(
-            &c.display,
-            None,
-            format!(
-                "file is {} bytes, over the {}-byte limit: not read",
-                meta.len(),
+    use crate::guard::{read_file, Contents};
+    let note = |message: String| Unread::NotText(InputError::new(&c.display, None, message));
+    let bytes = match read_file(&c.path, limits.max_file_bytes) {
+        Ok(Contents::Bytes(b)) => b,
+        Ok(Contents::TooLarge(size)) => {
+            return Err(note(format!(
+                "file is {size} bytes, over the {}-byte limit (--max-file-size): not read",
                 limits.max_file_bytes
-            ),
-        )));
-    }
-    let bytes = std::fs::read(&c.path).map_err(io)?;
-    if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Err(Unread::NotText(InputError::new(
-            &c.display,
-            None,
-            "binary file (NUL bytes): not read",
-        )));
+            )))
+        }
+        Ok(Contents::NotAFile) => {
+            return Err(Unread::Error(InputError::new(
+                &c.display,
+                None,
+                "not a regular file (a FIFO, socket or device): not read",
+            )))
+        }
+        Err(e) => {
+            return Err(Unread::Error(InputError::new(
+                &c.display,
+                None,
+                format!("cannot read: {e}"),
+            )))
+        }
+    };
+    if crate::guard::is_binary(&bytes) {
+        return Err(note("binary file (NUL bytes): not read".to_string()));
     }
     let digest = sha256(&bytes);
     String::from_utf8(bytes)
@@ -153,7 +160,8 @@ struct FileResult {
     scanned: Option<scan::Scanned>,
     /// Holds Kubernetes objects (or our kinds): the manifest rules judge its content.
     manifest: bool,
-    skipped: bool,
+    /// Not read, and why (a note, not an error).
+    skipped: Option<InputError>,
 }
 
 fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
@@ -167,7 +175,7 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         loaded: loader::Loaded::default(),
         scanned: None,
         manifest: false,
-        skipped: false,
+        skipped: None,
     };
     let text = match read(c, limits) {
         Ok((t, digest)) => {
@@ -182,7 +190,7 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
             if is_manifest {
                 out.loaded = loader::Loaded::failed(e);
             } else {
-                out.skipped = true;
+                out.skipped = Some(e);
             }
             return out;
         }
@@ -195,7 +203,9 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         out.scanned = Some(scan::scan_file(i, &c.display, &c.path, None));
         out.input.text = Some(text);
     } else {
-        out.scanned = Some(scan::scan_file(i, &c.display, &c.path, Some(&text)));
+        let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&text));
+        out.loaded.errors.extend(scanned.truncated.take());
+        out.scanned = Some(scanned);
     }
     out
 }
@@ -235,7 +245,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             loaded,
             scanned: None,
             manifest: true,
-            skipped: false,
+            skipped: None,
         });
     }
 
@@ -243,10 +253,14 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let mut docs: Vec<Document> = Vec::new();
     let mut scanned = Vec::new();
     let mut manifests = std::collections::HashSet::new();
-    let (mut documents, mut files_read, mut files_skipped) = (0, 0, 0);
+    let (mut documents, mut files_read) = (0, 0);
+    let mut skipped_files = Vec::new();
     for (i, r) in results.into_iter().enumerate() {
-        if r.skipped {
-            files_skipped += 1;
+        if let Some(note) = r.skipped {
+            skipped_files.push(crate::report::Skipped {
+                file: note.file,
+                reason: note.message,
+            });
         } else if r.input.text.is_some() || r.scanned.is_some() {
             files_read += 1;
         }
@@ -326,7 +340,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         roots,
         summary: Summary {
             files: files_read,
-            skipped: files_skipped,
+            skipped: skipped_files.len(),
             documents,
             resources: objects.len(),
             entities: resources.len(),
@@ -340,6 +354,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         checklist,
         findings,
         errors,
+        skipped: skipped_files,
         waived,
         waivers,
         baseline,

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod finding;
+pub mod guard;
 pub mod kinds;
 pub mod loader;
 pub mod mask;

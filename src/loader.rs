@@ -18,8 +18,12 @@ use std::sync::LazyLock;
 /// Limits that keep hostile input from costing more than it is worth.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Larger files are not read (`--max-file-size`).
     pub max_file_bytes: u64,
+    /// Documents read from one file; the rest is not (`--max-documents`).
     pub max_documents: usize,
+    /// Nodes that YAML aliases may add to one file (see [`crate::guard`]).
+    pub max_alias_nodes: u64,
 }
 
 impl Default for Limits {
@@ -27,6 +31,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 8 * 1024 * 1024,
             max_documents: 10_000,
+            max_alias_nodes: 100_000,
         }
     }
 }
@@ -153,21 +158,38 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                 accept(file, display, 0, v, &mut out);
             }
             Err(e) => {
+                // serde_json says column 0 for an error right after a line break
                 let pos = Pos {
-                    line: e.line() as u32,
-                    column: e.column() as u32,
+                    line: (e.line() as u32).max(1),
+                    column: (e.column() as u32).max(1),
                 };
                 out.errors.push(InputError::new(
                     display,
                     Some(pos),
-                    format!("invalid JSON: {}", strip_position(&e.to_string())),
+                    match strip_position(&e.to_string()) {
+                        m if m.starts_with("recursion limit exceeded") => {
+                            format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
+                        }
+                        m => format!("invalid JSON: {m}"),
+                    },
                 ));
             }
         }
         resolve_pending(text, &mut out);
+        clamp_errors(text, &mut out);
         return out;
     }
-    for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    // nesting and alias limits, checked before serde_yaml builds anything
+    let guarded = crate::guard::check_yaml(text, limits.max_alias_nodes).err();
+    let mut stream = serde_yaml::Deserializer::from_str(text);
+    for i in 0.. {
+        // serde_yaml parses a document when the iterator yields it: stop before that
+        if let Some(r) = guarded.as_ref().filter(|r| r.doc == i) {
+            out.errors
+                .push(InputError::new(display, Some(r.pos), r.message.clone()));
+            break;
+        }
+        let Some(de) = stream.next() else { break };
         if i >= limits.max_documents {
             out.errors.push(InputError::new(
                 display,
@@ -192,17 +214,26 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                     line: l.line() as u32,
                     column: l.column() as u32,
                 });
-                out.errors.push(InputError::new(
-                    display,
-                    pos,
-                    format!("invalid YAML: {}", strip_position(&e.to_string())),
-                ));
+                out.errors
+                    .push(InputError::new(display, pos, yaml_error_message(&e.to_string())));
                 break;
             }
         }
     }
     resolve_pending(text, &mut out);
+    clamp_errors(text, &mut out);
     out
+}
+
+/// Keeps every error's position inside the text.
+fn clamp_errors(text: &str, out: &mut Loaded) {
+    for e in &mut out.errors {
+        if let (Some(line), Some(column)) = (e.line, e.column) {
+            let p = crate::source::clamp(text, Pos { line, column });
+            e.line = Some(p.line);
+            e.column = Some(p.column);
+        }
+    }
 }
 
 /// Takes one object already parsed (the admission webhook's `request.object`) as the
@@ -215,6 +246,18 @@ pub fn load_value(file: usize, display: &str, value: Value) -> Loaded {
     accept(file, display, 0, value, &mut out);
     out.pending.clear();
     out
+}
+
+/// serde_yaml's message, its position taken out, its limits named the way the guard names them.
+fn yaml_error_message(message: &str) -> String {
+    let m = strip_position(message);
+    if m.starts_with("recursion limit exceeded") {
+        format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
+    } else if m.starts_with("repetition limit exceeded") {
+        "aliases expand to too many nodes (an alias bomb?): the rest is not read".to_string()
+    } else {
+        format!("invalid YAML: {m}")
+    }
 }
 
 /// serde's messages end in "at line 3 column 5": we report positions in their own fields.

@@ -214,9 +214,12 @@ struct InputArgs {
     /// Do not ask git which files are tracked (secret files are then judged by .gitignore alone).
     #[arg(long)]
     no_git: bool,
-    /// Largest file read, in bytes.
+    /// Largest file read, in bytes (standard input included).
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_size: u64,
+    /// Most YAML documents read from one file; the rest of the file is reported, not read.
+    #[arg(long, default_value_t = Limits::default().max_documents)]
+    max_documents: usize,
     /// A file of `Waivers` documents, read from anywhere (repeatable).
     #[arg(long = "waivers", value_name = "FILE")]
     waivers: Vec<PathBuf>,
@@ -234,12 +237,13 @@ impl InputArgs {
     fn options(self) -> Result<(Options, Option<config::File>, Option<String>), String> {
         let now = clock(self.now.as_deref()).map_err(|e| e.to_string())?;
         let file = config::locate(&self.paths, self.config.as_deref(), self.no_config).map_err(|e| e.to_string())?;
-        let stdin = read_stdin(&self.paths)?;
+        let stdin = read_stdin(&self.paths, self.max_file_size)?;
         let mut opts = Options {
             exclude: self.exclude,
             policy_dirs: self.policies,
             limits: Limits {
                 max_file_bytes: self.max_file_size,
+                max_documents: self.max_documents,
                 ..Limits::default()
             },
             git: !self.no_git,
@@ -372,15 +376,21 @@ fn clock(now: Option<&str>) -> compliance::Result<chrono::DateTime<chrono::Utc>>
     Ok(now.map(check::parse_now).transpose()?.unwrap_or_else(chrono::Utc::now))
 }
 
-/// Standard input, when one of the paths is `-`.
-fn read_stdin(paths: &[PathBuf]) -> Result<Option<String>, String> {
+/// Standard input, when one of the paths is `-`: at most `max` bytes.
+fn read_stdin(paths: &[PathBuf], max: u64) -> Result<Option<String>, String> {
     if !paths.iter().any(|p| p.as_os_str() == "-") {
         return Ok(None);
     }
     let mut s = String::new();
     std::io::stdin()
+        .take(max.saturating_add(1))
         .read_to_string(&mut s)
         .map_err(|e| format!("cannot read standard input: {e}"))?;
+    if s.len() as u64 > max {
+        return Err(format!(
+            "standard input is over the {max}-byte limit (--max-file-size): not read"
+        ));
+    }
     Ok(Some(s))
 }
 

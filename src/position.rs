@@ -30,10 +30,33 @@ enum Frame {
     },
 }
 
-fn pos(mark: &Marker) -> Pos {
-    Pos {
-        line: mark.line() as u32,
-        column: mark.col() as u32 + 1,
+/// Line starts, in characters, of a text in which YAML counts lines differently from the
+/// reports: a lone `\r` is a line break to YAML, not to editors, `\n`-counted excerpts or
+/// the source scanner.
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    /// `None` for the usual text (no lone `\r`): YAML's own lines are the file's lines.
+    fn of(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        let lone_cr = b
+            .iter()
+            .enumerate()
+            .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'));
+        if !lone_cr {
+            return None;
+        }
+        let mut starts = vec![0];
+        starts.extend(text.chars().enumerate().filter(|(_, c)| *c == '\n').map(|(i, _)| i + 1));
+        Some(LineStarts(starts))
+    }
+
+    fn pos(&self, index: usize) -> Pos {
+        let line = self.0.partition_point(|&s| s <= index).max(1);
+        Pos {
+            line: line as u32,
+            column: (index - self.0[line - 1]) as u32 + 1,
+        }
     }
 }
 
@@ -41,21 +64,33 @@ struct Walker {
     docs: Vec<DocPositions>,
     current: DocPositions,
     stack: Vec<Frame>,
+    lines: Option<LineStarts>,
 }
 
 impl Walker {
+    fn pos(&self, mark: &Marker) -> Pos {
+        match &self.lines {
+            Some(l) => l.pos(mark.index()),
+            None => Pos {
+                line: mark.line() as u32,
+                column: mark.col() as u32 + 1,
+            },
+        }
+    }
+
     /// Where the node that starts now lives, or `None` inside an opaque key.
     fn node_path(&mut self, scalar_key: Option<&str>, mark: &Marker) -> Option<String> {
+        let at = self.pos(mark);
         match self.stack.last_mut() {
             None => {
-                self.current.entry(String::new()).or_insert(pos(mark));
+                self.current.entry(String::new()).or_insert(at);
                 Some(String::new())
             }
             Some(Frame::Opaque { .. }) => None,
             Some(Frame::Seq { path: p, next }) => {
                 let child = path::index(p, *next);
                 *next += 1;
-                self.current.entry(child.clone()).or_insert(pos(mark));
+                self.current.entry(child.clone()).or_insert(at);
                 Some(child)
             }
             Some(Frame::Map {
@@ -69,9 +104,9 @@ impl Walker {
                     match scalar_key {
                         Some(k) => {
                             let child = path::key(p, k);
-                            self.current.entry(child.clone()).or_insert(pos(mark));
+                            self.current.entry(child.clone()).or_insert(at);
                             if let Some(item) = fixup.take() {
-                                self.current.insert(item, pos(mark));
+                                self.current.insert(item, at);
                             }
                             *pending = Some(child);
                         }
@@ -141,19 +176,34 @@ impl Walker {
     }
 }
 
-/// Positions of every field of every document in `text`. A syntax error ends the walk: the
-/// documents before it are still returned.
+/// Positions of every field of every document in `text`. A syntax error, or nesting deeper
+/// than the loader reads ([`crate::guard::MAX_DEPTH`]), ends the walk: the documents before
+/// it are still returned. (yaml-rust2 takes time quadratic in the depth of block
+/// collections opened on one line: 20,000 `- ` take seconds.)
 pub fn index_documents(text: &str) -> Vec<DocPositions> {
     let mut walker = Walker {
         docs: Vec::new(),
         current: DocPositions::new(),
         stack: Vec::new(),
+        lines: LineStarts::of(text),
     };
     let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
     loop {
         match parser.next_token() {
             Ok((Event::StreamEnd, _)) | Err(_) => break,
-            Ok((ev, mark)) => walker.on_event(ev, mark),
+            Ok((ev, mark)) => {
+                match ev {
+                    Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                    Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+                    Event::DocumentStart => depth = 0,
+                    _ => {}
+                }
+                if depth > crate::guard::MAX_DEPTH {
+                    break;
+                }
+                walker.on_event(ev, mark);
+            }
         }
     }
     walker.docs
@@ -221,6 +271,14 @@ data: {k: v}
         // a missing top-level field: the document, at its first key (not at its first `:`)
         assert_eq!(lookup(&docs[0], "rateLimit"), Pos { line: 1, column: 1 });
         assert_eq!(lookup(&docs[1], "rateLimit"), Pos { line: 15, column: 1 });
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_not_a_line_break_in_positions() {
+        let docs = index_documents("a: 1\rb: 2\nc: 3\r\nd: 4\n");
+        assert_eq!(docs[0]["b"], Pos { line: 1, column: 6 });
+        assert_eq!(docs[0]["c"], Pos { line: 2, column: 1 });
+        assert_eq!(docs[0]["d"], Pos { line: 3, column: 1 });
     }
 
     #[test]

@@ -21,6 +21,20 @@ pub fn pos_at(text: &str, offset: usize) -> Pos {
     Pos { line, column }
 }
 
+/// `pos`, moved inside `text` when a parser points past its end (libyaml reports an
+/// unexpected end of input on the line after the last one).
+pub fn clamp(text: &str, pos: Pos) -> Pos {
+    let lines = text.split('\n').count() as u32;
+    let line = pos.line.clamp(1, lines);
+    let len = text.split('\n').nth(line as usize - 1).map_or(0, |l| l.chars().count()) as u32;
+    let column = if line < pos.line {
+        len + 1
+    } else {
+        pos.column.clamp(1, len + 1)
+    };
+    Pos { line, column }
+}
+
 /// Strips a UTF-8 byte-order mark, which serde_yaml rejects.
 pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
@@ -37,5 +51,14 @@ mod tests {
         assert_eq!(pos_at(t, 3), Pos { line: 2, column: 1 });
         assert_eq!(pos_at(t, 7), Pos { line: 2, column: 4 });
         assert_eq!(pos_at(t, 8), Pos { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn positions_past_the_end_are_clamped() {
+        let t = "a: 1\nb c";
+        assert_eq!(clamp(t, Pos { line: 3, column: 1 }), Pos { line: 2, column: 4 });
+        assert_eq!(clamp(t, Pos { line: 1, column: 9 }), Pos { line: 1, column: 5 });
+        assert_eq!(clamp(t, Pos { line: 0, column: 0 }), Pos { line: 1, column: 1 });
+        assert_eq!(clamp(t, Pos { line: 2, column: 2 }), Pos { line: 2, column: 2 });
     }
 }

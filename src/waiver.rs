@@ -415,20 +415,27 @@ pub fn parse_annotation(value: &str) -> Result<Annotation, String> {
 /// Reads a `--waivers` file: only `Waivers` documents, reported under the name given.
 fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
     let display = p.display().to_string();
-    let text = match std::fs::read(p) {
-        Ok(b) if b.len() as u64 > limits.max_file_bytes => {
+    let text = match crate::guard::read_file(p, limits.max_file_bytes) {
+        Ok(crate::guard::Contents::TooLarge(size)) => {
             out.errors.push(InputError::new(
                 &display,
                 None,
                 format!(
-                    "waiver file is {} bytes, over the {}-byte limit: not read",
-                    b.len(),
+                    "waiver file is {size} bytes, over the {}-byte limit: not read",
                     limits.max_file_bytes
                 ),
             ));
             return;
         }
-        Ok(b) => match String::from_utf8(b) {
+        Ok(crate::guard::Contents::NotAFile) => {
+            out.errors.push(InputError::new(
+                &display,
+                None,
+                "cannot read waiver file: not a regular file",
+            ));
+            return;
+        }
+        Ok(crate::guard::Contents::Bytes(b)) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {
                 out.errors

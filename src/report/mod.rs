@@ -98,6 +98,13 @@ pub struct Summary {
     pub failed: bool,
 }
 
+/// A file the check did not read, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
 /// Everything a check found, in report order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -109,6 +116,10 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
+    /// Files not read that are not errors (binaries, non-UTF-8 text, oversized files that
+    /// are not manifests), with the reason; left out of the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
     /// Findings that active waivers waived, each with the waiver.
     pub waived: Vec<crate::waiver::Waived>,
     /// Every waiver read: `active`, `expired` or `unused`.

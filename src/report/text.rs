@@ -38,8 +38,13 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    skipped_note(report, &mut out);
     waiver_warnings(report, &mut out);
-    if !report.findings.is_empty() || !report.errors.is_empty() || !report.waivers.is_empty() {
+    if !report.findings.is_empty()
+        || !report.errors.is_empty()
+        || !report.waivers.is_empty()
+        || !report.skipped.is_empty()
+    {
         out.push('\n');
     }
     let _ = writeln!(out, "Checklist:");
@@ -85,6 +90,43 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(out, "{verdict}");
     out
+}
+
+/// The files not read, named (the first few) in one note: binaries and the like are
+/// expected in a repository, but a reader should know they were not checked.
+fn skipped_note(report: &Report, out: &mut String) {
+    const SHOWN: usize = 5;
+    let n = report.skipped.len();
+    if n == 0 {
+        return;
+    }
+    let mut names: Vec<String> = report
+        .skipped
+        .iter()
+        .take(SHOWN)
+        .map(|s| format!("{} ({})", s.file, short_reason(&s.reason)))
+        .collect();
+    if n > SHOWN {
+        names.push(format!("and {} more", n - SHOWN));
+    }
+    let _ = writeln!(
+        out,
+        "note: {n} file{} not read: {}",
+        if n == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+}
+
+fn short_reason(reason: &str) -> &str {
+    if reason.starts_with("binary") {
+        "binary"
+    } else if reason.contains("not valid UTF-8") {
+        "not UTF-8"
+    } else if reason.contains("-byte limit") {
+        "over the size limit"
+    } else {
+        reason
+    }
 }
 
 /// Expired and unused waivers, one line each, where the errors are: they do not fail the

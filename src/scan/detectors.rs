@@ -171,8 +171,21 @@ fn secret_like(v: &str) -> bool {
         && !v.contains("://")
 }
 
-fn column(line: &str, byte: usize) -> u32 {
-    line.get(..byte).map_or(1, |s| s.chars().count() as u32 + 1)
+/// 1-based character columns of byte offsets in `line`, counted in one pass (a line with
+/// thousands of hits must not be counted from its start for each).
+fn columns(line: &str, bytes: &[usize]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..bytes.len()).collect();
+    order.sort_by_key(|&i| bytes[i]);
+    let mut out = vec![1; bytes.len()];
+    let (mut at, mut chars) = (0usize, 0u32);
+    for i in order {
+        if let Some(seg) = line.get(at..bytes[i]) {
+            chars += seg.chars().count() as u32;
+            at = bytes[i];
+            out[i] = chars + 1;
+        }
+    }
+    out
 }
 
 fn is_comment(line: &str) -> bool {
@@ -229,7 +242,11 @@ fn excerpt(line: &str, spans: &[(usize, usize)]) -> String {
     }
 }
 
-/// Scans one file's text. `code` / `config` switch on the code detectors; `client_side`
+/// Hits kept per file: past this the file is reported as not fully scanned (a file of
+/// 100,000 keys would otherwise cost a finding, an entity and a report entry each).
+pub const MAX_HITS: usize = 1000;
+
+/// Scans one file's text (at most [`MAX_HITS`] hits, plus one to tell that there are more). `code` / `config` switch on the code detectors; `client_side`
 /// the backend-proxy detector.
 pub fn scan_text(text: &str, code: bool, config: bool, client_side: bool) -> Vec<Hit> {
     let Some(ac) = TRIGGER_AC.as_ref() else {
@@ -241,6 +258,9 @@ pub fn scan_text(text: &str, code: bool, config: bool, client_side: bool) -> Vec
     };
     let mut hits = Vec::new();
     for (i, line) in text.lines().enumerate() {
+        if hits.len() > MAX_HITS {
+            break;
+        }
         let mut wake = 0u8;
         for m in ac.find_overlapping_iter(line) {
             wake |= TRIGGERS[m.pattern().as_usize()].1;
@@ -254,59 +274,79 @@ pub fn scan_text(text: &str, code: bool, config: bool, client_side: bool) -> Vec
         } else {
             Vec::new()
         };
-        let mut hit = |detector: &'static str, byte: usize, masked: String| {
-            hits.push(Hit {
-                detector,
-                line: line_no,
-                column: column(line, byte),
-                masked,
-                excerpt: excerpt(line, &spans),
-                public_var: public_var(line),
-                line_digest: line_digest(line),
-            });
-        };
+        // (detector, byte offset, masked secret); the line's excerpt, digest and columns
+        // are computed once below, however many hits it has
+        let mut found: Vec<(&'static str, usize, String)> = Vec::new();
+        let mut hit = |detector: &'static str, byte: usize, masked: String| found.push((detector, byte, masked));
         for &(s, e) in &spans {
             hit(API_KEY, s, mask::mask(&line[s..e]));
         }
         let active = (code || config) && !is_comment(line);
-        if !active {
+        if active {
+            code_hits(line, wake, code, client_side, lower_gateway, &mut hit);
+        }
+        if found.is_empty() {
             continue;
         }
-        if wake & TLS != 0 {
-            let at = detect::text_disables_tls(line).or_else(|| EXTRA_TLS.find(line).map(|m| m.start()));
-            if let Some(at) = at {
-                hit(TLS_OFF, at, String::new());
-            }
-        }
-        if wake & HTTP != 0 && detect::http_gateway_url(line, line) {
-            let at = line.find("http://").unwrap_or(0);
-            hit(HTTP_GATEWAY, at, String::new());
-        }
-        if !code {
-            continue;
-        }
-        if wake & LOG != 0 {
-            if let Some(call) = LOG_CALL.find(line) {
-                if let Some(arg) = SENSITIVE_ARG.captures(&line[call.end() - 1..]).and_then(|c| c.get(1)) {
-                    hit(LOG_SENSITIVE, call.end() - 1 + arg.start(), String::new());
-                }
-            }
-        }
-        if wake & ERR != 0 {
-            if let Some(m) = ERROR_LEAK_RE.find(line) {
-                hit(ERROR_LEAK, m.start(), String::new());
-            }
-        }
-        if wake & CALL != 0 && client_side {
-            if let Some(m) = CLIENT_CALL.find(line) {
-                let direct = lower_gateway || m.as_str().to_ascii_lowercase().contains("dangerouslyallowbrowser");
-                if direct || m.as_str().to_ascii_lowercase().contains("openai") {
-                    hit(GATEWAY_CALL, m.start(), String::new());
-                }
-            }
+        let (excerpt, digest, public) = (excerpt(line, &spans), line_digest(line), public_var(line));
+        let bytes: Vec<usize> = found.iter().map(|f| f.1).collect();
+        for ((detector, _, masked), column) in found.into_iter().zip(columns(line, &bytes)) {
+            hits.push(Hit {
+                detector,
+                line: line_no,
+                column,
+                masked,
+                excerpt: excerpt.clone(),
+                public_var: public,
+                line_digest: digest.clone(),
+            });
         }
     }
     hits
+}
+
+/// The code and configuration detectors on one line that is not a comment.
+fn code_hits(
+    line: &str,
+    wake: u8,
+    code: bool,
+    client_side: bool,
+    lower_gateway: bool,
+    hit: &mut impl FnMut(&'static str, usize, String),
+) {
+    if wake & TLS != 0 {
+        let at = detect::text_disables_tls(line).or_else(|| EXTRA_TLS.find(line).map(|m| m.start()));
+        if let Some(at) = at {
+            hit(TLS_OFF, at, String::new());
+        }
+    }
+    if wake & HTTP != 0 && detect::http_gateway_url(line, line) {
+        let at = line.find("http://").unwrap_or(0);
+        hit(HTTP_GATEWAY, at, String::new());
+    }
+    if !code {
+        return;
+    }
+    if wake & LOG != 0 {
+        if let Some(call) = LOG_CALL.find(line) {
+            if let Some(arg) = SENSITIVE_ARG.captures(&line[call.end() - 1..]).and_then(|c| c.get(1)) {
+                hit(LOG_SENSITIVE, call.end() - 1 + arg.start(), String::new());
+            }
+        }
+    }
+    if wake & ERR != 0 {
+        if let Some(m) = ERROR_LEAK_RE.find(line) {
+            hit(ERROR_LEAK, m.start(), String::new());
+        }
+    }
+    if wake & CALL != 0 && client_side {
+        if let Some(m) = CLIENT_CALL.find(line) {
+            let direct = lower_gateway || m.as_str().to_ascii_lowercase().contains("dangerouslyallowbrowser");
+            if direct || m.as_str().to_ascii_lowercase().contains("openai") {
+                hit(GATEWAY_CALL, m.start(), String::new());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

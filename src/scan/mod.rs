@@ -29,6 +29,8 @@ pub struct Scanned {
     pub logs: bool,
     pub handles_errors: bool,
     pub hits: Vec<Hit>,
+    /// The file has more hits than [`detectors::MAX_HITS`]: the rest are not reported.
+    pub truncated: Option<crate::finding::InputError>,
 }
 
 /// Scans one file. `text` is `None` for a manifest, whose content the manifest rules
@@ -38,7 +40,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
     let code = classify::is_code(language);
     let config = classify::is_config(language);
     let client_side = classify::is_client_side(display, language);
-    let (hits, gateway_url, logs, handles_errors) = match text {
+    let (mut hits, gateway_url, logs, handles_errors) = match text {
         Some(t) => (
             detectors::scan_text(t, code, config, client_side),
             t.lines()
@@ -51,7 +53,23 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
         ),
         None => (Vec::new(), false, false, false),
     };
+    let truncated = (hits.len() > detectors::MAX_HITS).then(|| {
+        hits.truncate(detectors::MAX_HITS);
+        let last = hits.last().map(|h| Pos {
+            line: h.line,
+            column: h.column,
+        });
+        crate::finding::InputError::new(
+            display,
+            last,
+            format!(
+                "more than {} matches: the file is scanned only up to here",
+                detectors::MAX_HITS
+            ),
+        )
+    });
     Scanned {
+        truncated,
         file,
         display: display.to_string(),
         path: path.to_path_buf(),

@@ -124,10 +124,10 @@ pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc
     let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
         .map_err(|e| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
     if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
-        return Err(BadReview(format!(
+        return Err(BadReview(mask::redact_text(&format!(
             "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
             review.types.kind, review.types.api_version
-        )));
+        ))));
     }
     let request: AdmissionRequest<DynamicObject> = review
         .try_into()

@@ -1,0 +1,52 @@
+//! Every input kept from fuzzing (tests/regressions/<target>/: what the fuzzers found, and
+//! the hostile inputs made by hand) fed through the fuzz targets' own entry points
+//! (tests/regressions/harness.rs): no panic, no hang, well-formed results.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "regressions/harness.rs"]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+fn run(target: &str, entry: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no regression inputs in {}", dir.display());
+    for f in files {
+        let data = std::fs::read(&f).unwrap();
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(|| entry(&data));
+        assert!(outcome.is_ok(), "{} panicked", f.display());
+        let took = started.elapsed();
+        // debug build, shared machine: generous, but far from a hang
+        assert!(took < Duration::from_secs(10), "{} took {took:?}", f.display());
+    }
+}
+
+#[test]
+fn loader_regressions() {
+    run("loader", harness::loader);
+}
+
+#[test]
+fn config_regressions() {
+    run("config", harness::config);
+}
+
+#[test]
+fn scanner_regressions() {
+    run("scanner", harness::scanner);
+}
+
+#[test]
+fn admission_regressions() {
+    run("admission", harness::admission);
+}
