@@ -46,6 +46,16 @@ pub fn has_placeholder_word(value: &str) -> bool {
 
 /// Finds the first key-shaped substring: `(start, end)` byte offsets.
 pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
+    find_key(text, true)
+}
+
+/// Like [`find_api_key`], but also a key glued to the word before it (`abcsk-proj-…`):
+/// not reported as a key, but never shown either (see [`crate::mask::redact_text`]).
+pub fn find_key_shape(text: &str) -> Option<(usize, usize)> {
+    find_key(text, false)
+}
+
+fn find_key(text: &str, at_word_start: bool) -> Option<(usize, usize)> {
     if !text.contains("sk-") {
         return None;
     }
@@ -53,10 +63,11 @@ pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
         .find_iter(text)
         .find(|m| {
             // `task-scheduler-…` holds `sk-` too: a key starts at a word boundary
-            let boundary = text[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            let boundary = !at_word_start
+                || text[..m.start()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric());
             boundary && is_key(m.as_str())
         })
         .map(|m| (m.start(), m.end()))

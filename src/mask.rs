@@ -14,11 +14,12 @@ pub fn mask(value: &str) -> String {
     format!("{head}…[redacted]")
 }
 
-/// Replaces every key-shaped substring of free text (error messages, excerpts) by its mask.
+/// Replaces every key-shaped substring of free text (error messages, excerpts) by its mask,
+/// a key glued to the word before it included.
 pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some((start, end)) = detect::find_api_key(rest) {
+    while let Some((start, end)) = detect::find_key_shape(rest) {
         out.push_str(&rest[..start]);
         out.push_str(&mask(&rest[start..end]));
         rest = &rest[end..];
@@ -49,5 +50,14 @@ mod tests {
         let red = redact_text(&text);
         assert!(!red.contains(key));
         assert!(red.contains("sk-pr…[redacted]"));
+    }
+
+    #[test]
+    fn redacts_keys_glued_to_a_word() {
+        let key = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+        let red = redact_text(&format!("plant{key}"));
+        assert_eq!(red, "plantsk-pr…[redacted]");
+        // the detector still wants a word start
+        assert_eq!(detect::find_api_key(&format!("plant{key}")), None);
     }
 }

@@ -65,16 +65,24 @@ struct Walker {
     current: DocPositions,
     stack: Vec<Frame>,
     lines: Option<LineStarts>,
+    /// The last position inside the text: yaml-rust2 may mark a node that starts at the
+    /// very end of the input on the line after the last.
+    end: Pos,
 }
 
 impl Walker {
     fn pos(&self, mark: &Marker) -> Pos {
-        match &self.lines {
+        let p = match &self.lines {
             Some(l) => l.pos(mark.index()),
             None => Pos {
-                line: mark.line() as u32,
+                line: (mark.line() as u32).max(1),
                 column: mark.col() as u32 + 1,
             },
+        };
+        if p.line > self.end.line {
+            self.end
+        } else {
+            p
         }
     }
 
@@ -186,6 +194,13 @@ pub fn index_documents(text: &str) -> Vec<DocPositions> {
         current: DocPositions::new(),
         stack: Vec::new(),
         lines: LineStarts::of(text),
+        end: crate::source::clamp(
+            text,
+            Pos {
+                line: u32::MAX,
+                column: 1,
+            },
+        ),
     };
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
