@@ -68,9 +68,16 @@ fn find_key(text: &str, at_word_start: bool) -> Option<(usize, usize)> {
                     .chars()
                     .next_back()
                     .is_none_or(|c| !c.is_ascii_alphanumeric());
-            boundary && is_key(m.as_str())
+            boundary && (is_key(m.as_str()) || (!at_word_start && key_shaped(m.as_str())))
         })
         .map(|m| (m.start(), m.end()))
+}
+
+/// For masking only: a candidate long enough, with letters and digits, that may hold a key
+/// followed by more characters (`sk-…Jk-T3Bsk-…`), which [`is_key`] rejects as a whole.
+fn key_shaped(candidate: &str) -> bool {
+    let body = &candidate[3..];
+    body.len() >= 20 && body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// True when `text` contains a key-shaped substring.
