@@ -1,8 +1,9 @@
 //! The Cedar side of the model: type names, entities, the schema and the request shape.
 
 use crate::model::{Attr, Kind, Resource};
+use crate::policy::Reads;
 use cedar_policy::{Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
@@ -61,14 +62,18 @@ fn expr(a: &Attr) -> RestrictedExpression {
     }
 }
 
-pub fn entity(r: &Resource, names: &Names) -> Result<Entity, String> {
+/// The Cedar entity of `r`, with only the attributes in `keep` when it is given.
+pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Result<Entity, String> {
     let uid = names
         .uid(r.kind, &r.id)
         .ok_or_else(|| format!("unknown entity type `{}`", r.kind))?;
     let parents: Vec<EntityUid> = r.parents.iter().filter_map(|(k, id)| names.uid(*k, id)).collect();
     Entity::new_with_tags(
         uid,
-        r.attrs.iter().map(|(n, a)| ((*n).to_string(), expr(a))),
+        r.attrs
+            .iter()
+            .filter(|(n, _)| keep.is_none_or(|k| k.contains(*n)))
+            .map(|(n, a)| ((*n).to_string(), expr(a))),
         parents,
         r.tags
             .iter()
@@ -84,14 +89,29 @@ pub fn entity(r: &Resource, names: &Names) -> Result<Entity, String> {
 /// run). Release runs skip it: it is most of the store's cost (140 of 150 ms on the shared
 /// corpus), entities come only from `facts`, and a mistyped attribute would still surface
 /// as a reported evaluation error, never as a silent pass.
-pub fn store(resources: &[Resource], names: &Names, schema: &Schema, validate: bool) -> Result<Entities, String> {
+///
+/// `reads` (the attributes the policies read) leaves the others out of the
+/// entities: building an attribute is most of an entity's cost, and Cedar never looks at
+/// one no policy names. Validation needs every attribute the schema requires, so it keeps
+/// them all.
+pub fn store(
+    resources: &[Resource],
+    names: &Names,
+    schema: &Schema,
+    validate: bool,
+    reads: Option<&Reads>,
+) -> Result<Entities, String> {
     use rayon::prelude::*;
+    let keep = reads.filter(|_| !validate);
     let entities: Vec<Entity> = if resources.len() < crate::engine::PARALLEL_FROM {
-        resources.iter().map(|r| entity(r, names)).collect::<Result<_, _>>()?
+        resources
+            .iter()
+            .map(|r| entity(r, names, keep))
+            .collect::<Result<_, _>>()?
     } else {
         resources
             .par_iter()
-            .map(|r| entity(r, names))
+            .map(|r| entity(r, names, keep))
             .collect::<Result<_, _>>()?
     };
     Entities::from_entities(entities, validate.then_some(schema)).map_err(|e| {

@@ -43,9 +43,15 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     /// Builds the entity store. `now` is an RFC 3339 timestamp.
     pub fn new(rules: &'a RuleSet, resources: &[Resource], now: &str) -> Result<Self, String> {
-        let names = Names::shared()?;
         let validate = cfg!(debug_assertions) || std::env::var_os("COMPLIANCE_VALIDATE_ENTITIES").is_some();
-        let entities = cedar::store(resources, names, &rules.schema, validate)?;
+        Self::build(rules, resources, now, validate)
+    }
+
+    /// With `validate`, every entity is checked against the schema and keeps every
+    /// attribute; without, entities carry only the attributes the policies read.
+    pub fn build(rules: &'a RuleSet, resources: &[Resource], now: &str, validate: bool) -> Result<Self, String> {
+        let names = Names::shared()?;
+        let entities = cedar::store(resources, names, &rules.schema, validate, Some(&rules.reads))?;
         Ok(Engine {
             rules,
             names,
@@ -142,5 +148,53 @@ impl<'a> Engine<'a> {
             out.errors.extend(e);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Kind;
+    use crate::policy::{self, Scope};
+    use crate::{discover, facts, loader};
+    use chrono::TimeZone;
+
+    fn corpus() -> Vec<Resource> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let (files, _) = discover::discover(&[root], &discover::excludes(&[]).unwrap());
+        let mut docs = Vec::new();
+        for (i, c) in files
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| loader::is_manifest_path(&c.display))
+        {
+            if let Ok(text) = std::fs::read_to_string(&c.path) {
+                docs.extend(loader::load_text(i, &c.display, &text, &loader::Limits::default()).docs);
+            }
+        }
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 0, 0, 0).unwrap();
+        facts::build(&docs, now)
+    }
+
+    #[test]
+    fn entities_with_only_the_attributes_read_decide_exactly_as_whole_ones() {
+        let resources = corpus();
+        assert!(resources.len() > 1000);
+        let sets = [
+            policy::load(&[]).unwrap(),
+            policy::load(&[]).unwrap().restricted_to(Scope::Object),
+        ];
+        for rules in &sets {
+            let reads = &rules.reads;
+            let container = resources.iter().find(|r| r.kind == Kind::Container).unwrap();
+            let read = container.attrs.iter().filter(|(n, _)| reads.contains(*n)).count();
+            assert!(read > 0 && read < container.attrs.len(), "some attributes are left out");
+            let whole = Engine::build(rules, &resources, "2026-11-24T00:00:00Z", true).unwrap();
+            let pruned = Engine::build(rules, &resources, "2026-11-24T00:00:00Z", false).unwrap();
+            let (a, b) = (whole.evaluate(&resources), pruned.evaluate(&resources));
+            assert!(!a.hits.is_empty());
+            assert_eq!(a.hits, b.hits);
+            assert_eq!(a.errors, b.errors);
+        }
     }
 }

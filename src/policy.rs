@@ -8,7 +8,7 @@ use crate::model::Kind;
 use crate::source::pos_at;
 use cedar_policy::{Effect, Policy, PolicyId, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
 use miette::Diagnostic;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -109,6 +109,31 @@ pub struct RuleSet {
     pub disabled: Vec<Rule>,
     /// Severities the configuration changed (`rules.severity`), already applied to `rules`.
     pub overrides: Vec<SeverityOverride>,
+    /// The attributes the policies read (see [`attributes_read`]).
+    pub reads: Reads,
+}
+
+/// Attribute names the policies may read.
+pub type Reads = HashSet<String>;
+
+/// The attributes the policies may read: every identifier-like word of their source text,
+/// in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"` all
+/// write the name). That over-counts, which only keeps an attribute Cedar will not look
+/// at. One set for all entity types, not one per type: a policy on one type can still
+/// read another's attributes through an entity literal (`Namespace::"prod".labels`).
+pub fn attributes_read(sets: &HashMap<Kind, PolicySet>) -> Reads {
+    let mut reads = Reads::new();
+    let mut word = String::new();
+    for p in sets.values().flat_map(|set| set.policies()) {
+        for c in p.to_string().chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+            } else if !word.is_empty() {
+                reads.insert(std::mem::take(&mut word));
+            }
+        }
+    }
+    reads
 }
 
 /// A rule whose severity the configuration changed.
@@ -129,6 +154,7 @@ impl RuleSet {
         let sets = retain_policies(self.sets, &rules);
         RuleSet {
             rules,
+            reads: attributes_read(&sets),
             sets,
             schema: self.schema,
             digest: self.digest,
@@ -151,6 +177,7 @@ impl RuleSet {
                 digest: self.digest,
                 disabled: self.disabled,
                 overrides: self.overrides,
+                reads: self.reads,
             };
         }
         let sets = retain_policies(self.sets, &rules);
@@ -164,6 +191,7 @@ impl RuleSet {
         all_disabled.extend(disabled.into_values());
         RuleSet {
             rules,
+            reads: attributes_read(&sets),
             sets,
             schema: self.schema,
             digest: digest_of(crate::cedar::SCHEMA_TEXT, kept.iter()),
@@ -408,6 +436,7 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
     let digest = digest_of(crate::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
     Ok(RuleSet {
         rules,
+        reads: attributes_read(&sets),
         sets,
         schema,
         digest,
