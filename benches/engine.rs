@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
-use compliance::engine::Engine;
+use compliance::engine::{self, Engine};
 use compliance::policy::{self, Scope};
 use compliance::webhook::{self, Config};
 use compliance::{discover, facts, loader};
@@ -68,6 +68,11 @@ fn engine(c: &mut Criterion) {
             |()| engine.evaluate_sequential(&resources),
             BatchSize::SmallInput,
         )
+    });
+    // what `compliance check` does: stores of `engine::CHUNK` entities, built and
+    // evaluated in parallel
+    g.bench_function("chunked_stores_and_evaluation", |b| {
+        b.iter(|| engine::evaluate_all(&rules, &resources, stamp).unwrap())
     });
     g.finish();
 }

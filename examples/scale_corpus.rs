@@ -1,6 +1,8 @@
 //! Writes N renamed copies of a corpus for benchmarks: copy `i` of every manifest has its
-//! objects renamed `<name>-c<i>` and moved to `<namespace>-c<i>`, so cross-document
-//! indexes grow as they would in a real monorepo instead of piling up on the same names.
+//! objects renamed `<name>-c<i>` and moved to `<namespace>-c<i>` (a namespaced object that
+//! names none is in `default`, so it moves to `default-c<i>`), so cross-document indexes
+//! grow as they would in a real monorepo instead of piling up on the same names: 30 copies
+//! of one app in one namespace, with the same labels, are no repository's layout.
 //! Files that do not parse and non-manifest files are copied as they are.
 //! Usage: cargo run --release --example scale_corpus -- SRC DST N
 
@@ -20,7 +22,14 @@ fn rename(doc: &mut serde_yaml::Value, i: usize) {
             rename(item, i);
         }
     }
+    let namespaced = doc
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .is_some_and(|k| !compliance::facts::cluster_scoped(k));
     if let Some(meta) = doc.get_mut("metadata").and_then(|m| m.as_mapping_mut()) {
+        if namespaced && !meta.contains_key("namespace") {
+            meta.insert("namespace".into(), "default".into());
+        }
         for key in ["name", "namespace"] {
             if let Some(v) = meta.get_mut(key) {
                 suffix(v);

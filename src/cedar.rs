@@ -1,7 +1,6 @@
 //! The Cedar side of the model: type names, entities, the schema and the request shape.
 
 use crate::model::{Attr, Kind, Resource};
-use crate::policy::Reads;
 use cedar_policy::{Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -90,28 +89,28 @@ pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Re
 /// corpus), entities come only from `facts`, and a mistyped attribute would still surface
 /// as a reported evaluation error, never as a silent pass.
 ///
-/// `reads` (the attributes the policies read) leaves the others out of the
+/// `attributes` (those the policies read) leaves the others out of the
 /// entities: building an attribute is most of an entity's cost, and Cedar never looks at
 /// one no policy names. Validation needs every attribute the schema requires, so it keeps
 /// them all.
-pub fn store(
-    resources: &[Resource],
+pub fn store<R: std::borrow::Borrow<Resource> + Sync>(
+    resources: &[R],
     names: &Names,
     schema: &Schema,
     validate: bool,
-    reads: Option<&Reads>,
+    attributes: Option<&HashSet<String>>,
 ) -> Result<Entities, String> {
     use rayon::prelude::*;
-    let keep = reads.filter(|_| !validate);
+    let keep = attributes.filter(|_| !validate);
     let entities: Vec<Entity> = if resources.len() < crate::engine::PARALLEL_FROM {
         resources
             .iter()
-            .map(|r| entity(r, names, keep))
+            .map(|r| entity(r.borrow(), names, keep))
             .collect::<Result<_, _>>()?
     } else {
         resources
             .par_iter()
-            .map(|r| entity(r, names, keep))
+            .map(|r| entity(r.borrow(), names, keep))
             .collect::<Result<_, _>>()?
     };
     Entities::from_entities(entities, validate.then_some(schema)).map_err(|e| {

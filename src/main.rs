@@ -11,6 +11,11 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// A check allocates and frees millions of small strings and maps from two threads; glibc's
+// allocator spent about a third of a large run (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "compliance",

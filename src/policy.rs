@@ -109,29 +109,38 @@ pub struct RuleSet {
     pub disabled: Vec<Rule>,
     /// Severities the configuration changed (`rules.severity`), already applied to `rules`.
     pub overrides: Vec<SeverityOverride>,
-    /// The attributes the policies read (see [`attributes_read`]).
+    /// What the policies read of the entity store (see [`reads`]).
     pub reads: Reads,
 }
 
-/// Attribute names the policies may read.
-pub type Reads = HashSet<String>;
+/// What the policies may read of the entity store.
+#[derive(Debug, Clone, Default)]
+pub struct Reads {
+    /// Attribute names (see [`reads`]).
+    pub attributes: HashSet<String>,
+    /// Some policy names an entity other than the action (`Namespace::"prod"`), so it may
+    /// read an entity that is neither the request's resource nor one of its ancestors.
+    pub other_entities: bool,
+}
 
-/// The attributes the policies may read: every identifier-like word of their source text,
-/// in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"` all
-/// write the name). That over-counts, which only keeps an attribute Cedar will not look
-/// at. One set for all entity types, not one per type: a policy on one type can still
-/// read another's attributes through an entity literal (`Namespace::"prod".labels`).
-pub fn attributes_read(sets: &HashMap<Kind, PolicySet>) -> Reads {
-    let mut reads = Reads::new();
+/// What the policies may read. Attributes: every identifier-like word of their source
+/// text, in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"`
+/// all write the name). That over-counts, which only keeps an attribute Cedar will not
+/// look at. One set for all entity types, not one per type: a policy on one type can
+/// still read another's attributes through an entity literal.
+pub fn reads(sets: &HashMap<Kind, PolicySet>) -> Reads {
+    let mut reads = Reads::default();
     let mut word = String::new();
+    let action = crate::cedar::Names::shared().ok().map(|n| &n.action);
     for p in sets.values().flat_map(|set| set.policies()) {
         for c in p.to_string().chars().chain(std::iter::once(' ')) {
             if c.is_ascii_alphanumeric() || c == '_' {
                 word.push(c);
             } else if !word.is_empty() {
-                reads.insert(std::mem::take(&mut word));
+                reads.attributes.insert(std::mem::take(&mut word));
             }
         }
+        reads.other_entities |= p.entity_literals().iter().any(|e| Some(e) != action);
     }
     reads
 }
@@ -154,7 +163,7 @@ impl RuleSet {
         let sets = retain_policies(self.sets, &rules);
         RuleSet {
             rules,
-            reads: attributes_read(&sets),
+            reads: reads(&sets),
             sets,
             schema: self.schema,
             digest: self.digest,
@@ -191,7 +200,7 @@ impl RuleSet {
         all_disabled.extend(disabled.into_values());
         RuleSet {
             rules,
-            reads: attributes_read(&sets),
+            reads: reads(&sets),
             sets,
             schema: self.schema,
             digest: digest_of(crate::cedar::SCHEMA_TEXT, kept.iter()),
@@ -436,7 +445,7 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
     let digest = digest_of(crate::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
     Ok(RuleSet {
         rules,
-        reads: attributes_read(&sets),
+        reads: reads(&sets),
         sets,
         schema,
         digest,
