@@ -29,6 +29,12 @@ pub enum Error {
     Config(Vec<crate::policy::PolicyDiagnostic>),
     #[error("the Cedar schema does not parse: {0}")]
     Schema(String),
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot render the {format} report: {message}")]
     Render { format: String, message: String },
     #[error("invalid baseline `{file}`: {message}")]

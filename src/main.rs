@@ -7,7 +7,7 @@ use compliance::config;
 use compliance::finding::Severity;
 use compliance::loader::Limits;
 use compliance::report;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -354,24 +354,34 @@ fn run_check(a: CheckArgs) -> ExitCode {
             return fail(e);
         }
     }
-    let rendered = match format {
-        Format::Text => Ok(report::text(&rep)),
-        Format::Json => Ok(report::json(&rep)),
-        Format::Markdown => report::markdown(&rep),
-        Format::Html => report::html(&rep),
-        Format::Sarif => Ok(report::sarif(&rep, &rules)),
-        Format::Junit => Ok(report::junit(&rep, &rules)),
-    };
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(e) => return fail(e),
+    let form = match format {
+        Format::Text => report::Form::Text,
+        Format::Json => report::Form::Json,
+        Format::Markdown => report::Form::Markdown,
+        Format::Html => report::Form::Html,
+        Format::Sarif => report::Form::Sarif,
+        Format::Junit => report::Form::Junit,
     };
     let written = match &a.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes()),
-        None => std::io::stdout().lock().write_all(rendered.as_bytes()),
+        Some(path) => std::fs::File::create(path)
+            .map_err(|source| compliance::Error::Write {
+                path: path.display().to_string(),
+                source,
+            })
+            .and_then(|f| {
+                let dest = path.display().to_string();
+                report::write(form, &rep, &rules, &dest, &mut std::io::BufWriter::new(f))
+            }),
+        None => report::write(
+            form,
+            &rep,
+            &rules,
+            "standard output",
+            &mut std::io::BufWriter::new(std::io::stdout().lock()),
+        ),
     };
     if let Err(e) = written {
-        return fail(format!("cannot write the report: {e}"));
+        return fail(e);
     }
     ExitCode::from(rep.exit_code() as u8)
 }

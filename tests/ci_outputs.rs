@@ -647,6 +647,34 @@ fn output_dir_writes_five_reports_that_agree() {
     }
 }
 
+/// Reports are written as they are rendered (issue 7); a destination that fails part-way is
+/// a clear error with exit status 2, whichever renderer was writing.
+#[test]
+fn a_report_that_cannot_be_written_is_an_error_naming_the_destination() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    for format in ["text", "json", "markdown", "html", "sarif", "junit"] {
+        let out = compliance()
+            .args([
+                "check",
+                "examples/deploy",
+                "--now",
+                NOW,
+                "--format",
+                format,
+                "--output",
+                "/dev/full",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {stderr}");
+        assert!(stderr.contains("cannot write `/dev/full`"), "{format}: {stderr}");
+        assert!(stderr.contains("No space left on device"), "{format}: {stderr}");
+    }
+}
+
 #[test]
 fn output_dir_combines_with_format_and_output() {
     let dir = tempfile::tempdir().unwrap();

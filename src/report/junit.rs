@@ -13,6 +13,7 @@
 //! Suite `compliance input errors` (only when there are any): one test case per input
 //! error, with an `<error>`.
 
+use super::sink::{self, Sink};
 use super::Report;
 use crate::finding::{Finding, InputError};
 use crate::policy::RuleSet;
@@ -123,7 +124,7 @@ fn cases<'a>(report: &'a Report, rules: &'a RuleSet) -> (Vec<Case<'a>>, Vec<&'a 
     (with_findings, passing)
 }
 
-fn failure(out: &mut String, failing: &[&Finding]) {
+fn failure(out: &mut Sink<'_>, failing: &[&Finding]) {
     let severity = failing.iter().map(|f| f.severity).min();
     let message = match failing {
         [f] => f.message.clone(),
@@ -154,7 +155,7 @@ fn failure(out: &mut String, failing: &[&Finding]) {
 }
 
 /// The `<skipped>` of a case whose findings are all accepted.
-fn skipped(out: &mut String, case: &Case<'_>) {
+fn skipped(out: &mut Sink<'_>, case: &Case<'_>) {
     let mut reasons: Vec<String> = case
         .findings
         .iter()
@@ -173,7 +174,7 @@ fn skipped(out: &mut String, case: &Case<'_>) {
     let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(&reasons.join("; ")));
 }
 
-fn error_case(out: &mut String, e: &InputError) {
+fn error_case(out: &mut Sink<'_>, e: &InputError) {
     let at = position(&e.file, e.line, e.column);
     let _ = writeln!(
         out,
@@ -193,12 +194,17 @@ fn error_case(out: &mut String, e: &InputError) {
 
 /// The JUnit XML for `report`, whose findings `rules` produced.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
+    sink::to_string(|out| write(report, rules, out))
+}
+
+/// Writes the JUnit XML for `report` into `out`.
+pub fn write(report: &Report, rules: &RuleSet, out: &mut Sink<'_>) {
     let (with_findings, passing) = cases(report, rules);
     let tests = with_findings.len() + passing.len();
     let failures = with_findings.iter().filter(|c| !c.failing().is_empty()).count();
     let skips = with_findings.len() - failures;
     let errors = report.errors.len();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"compliance\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skips}\" time=\"0\">",
@@ -238,9 +244,9 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 );
                 let failing = case.failing();
                 if failing.is_empty() {
-                    skipped(&mut out, &case);
+                    skipped(out, &case);
                 } else {
-                    failure(&mut out, &failing);
+                    failure(out, &failing);
                 }
                 out.push_str("    </testcase>\n");
             }
@@ -260,10 +266,9 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
             "  <testsuite name=\"compliance input errors\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\" time=\"0\">"
         );
         for e in &report.errors {
-            error_case(&mut out, e);
+            error_case(out, e);
         }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
-    out
 }

@@ -7,6 +7,7 @@ pub mod junit;
 pub mod outputs;
 pub mod rules;
 pub mod sarif;
+mod sink;
 mod template;
 mod text;
 
@@ -17,8 +18,48 @@ pub use template::{html, markdown};
 pub use text::render as text;
 
 use crate::checklist::Control;
+use crate::error::{Error, Result};
 use crate::finding::{Finding, InputError, Severity};
+use crate::policy::RuleSet;
 use serde::Serialize;
+pub use sink::Sink;
+
+/// The forms a report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Text,
+    Json,
+    Markdown,
+    Html,
+    Sarif,
+    Junit,
+}
+
+/// Writes `report` in `form` into `out` as it is rendered, so that a large report is never
+/// held in memory whole; `dest` names `out` in a write error. SARIF and JUnit list every
+/// rule of `rules`.
+pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut dyn std::io::Write) -> Result<()> {
+    let io = |source| Error::Write {
+        path: dest.to_string(),
+        source,
+    };
+    match form {
+        Form::Text | Form::Junit => {
+            let mut sink = Sink::new(&mut *out);
+            if form == Form::Text {
+                text::write(report, &mut sink);
+            } else {
+                junit::write(report, rules, &mut sink);
+            }
+            sink.finish().map_err(io)?;
+        }
+        Form::Json => json::write(report, out).map_err(io)?,
+        Form::Markdown => template::write_markdown(report, dest, out)?,
+        Form::Html => template::write_html(report, dest, out)?,
+        Form::Sarif => sarif::write(report, rules, out).map_err(io)?,
+    }
+    out.flush().map_err(io)
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {

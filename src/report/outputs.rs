@@ -28,23 +28,46 @@ pub fn render_all(report: &Report, rules: &RuleSet) -> Result<Vec<(&'static str,
     ])
 }
 
-/// Writes every form into `dir`, creating it (and its parents) when needed. Everything is
-/// rendered before the first file is written, so a render error leaves no partial set.
+/// Writes every form into `dir`, creating it (and its parents) when needed. Each form is
+/// written as it is rendered into a hidden file beside its final name; the files get their
+/// names only once all five are written, so that an error leaves no partial set.
 pub fn write_all(dir: &Path, report: &Report, rules: &RuleSet) -> Result<Vec<PathBuf>> {
-    let rendered = render_all(report, rules)?;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
+    use super::Form;
+    let forms = [Form::Json, Form::Markdown, Form::Html, Form::Sarif, Form::Junit];
+    let failed = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Write { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    rendered
-        .into_iter()
-        .map(|(name, text)| {
-            let path = dir.join(name);
-            std::fs::write(&path, text.as_bytes()).map_err(io(&path))?;
-            Ok(path)
-        })
-        .collect()
+    std::fs::create_dir_all(dir).map_err(failed(dir))?;
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut result = Ok(());
+    for (name, form) in FILES.into_iter().zip(forms) {
+        let path = dir.join(name);
+        let partial = dir.join(format!(".{name}.partial"));
+        let dest = path.display().to_string();
+        result = std::fs::File::create(&partial)
+            .map_err(failed(&partial))
+            .and_then(|f| super::write(form, report, rules, &dest, &mut std::io::BufWriter::new(f)));
+        written.push((partial, path));
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        for (partial, path) in &written {
+            result = std::fs::rename(partial, path).map_err(failed(path));
+            if result.is_err() {
+                break;
+            }
+        }
+    }
+    if let Err(e) = result {
+        for (partial, _) in &written {
+            let _ = std::fs::remove_file(partial);
+        }
+        return Err(e);
+    }
+    Ok(written.into_iter().map(|(_, path)| path).collect())
 }
 
 /// `--exclude` globs that keep the reports a run writes out of what it checks: a report

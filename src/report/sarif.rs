@@ -399,6 +399,18 @@ fn waiver_notification(w: &WaiverStatus) -> Option<Notification<'static>> {
 /// The SARIF log for `report`, whose findings `rules` produced. Pretty-printed with a
 /// trailing newline.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
+    let mut s = serde_json::to_string_pretty(&log(report, rules)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// [`render`], written into `out` as it is serialized.
+pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(report, rules))?;
+    out.write_all(b"\n")
+}
+
+fn log<'a>(report: &'a Report, rules: &'a RuleSet) -> Log<'a> {
     let index: HashMap<&str, usize> = rules.rules.keys().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     // findings that agree on rule, file, resource and field path (several keys found in
     // one source file) are told apart by their order among all findings, waived ones
@@ -441,7 +453,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
             })
         })
         .collect();
-    let log = Log {
+    Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
         runs: [Run {
@@ -470,10 +482,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 waived: report.waived.len(),
             },
         }],
-    };
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    }
 }
 
 #[cfg(test)]

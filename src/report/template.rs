@@ -142,8 +142,8 @@ fn view(report: &Report) -> View<'_> {
     }
 }
 
-fn render(name: &str, source: &str, report: &Report, format: &str) -> Result<String> {
-    let err = |e: tera::Error| {
+fn tera_error(format: &str) -> impl Fn(tera::Error) -> Error + '_ {
+    move |e: tera::Error| {
         let mut message = e.to_string();
         let mut src = std::error::Error::source(&e);
         while let Some(s) = src {
@@ -155,11 +155,52 @@ fn render(name: &str, source: &str, report: &Report, format: &str) -> Result<Str
             format: format.to_string(),
             message,
         }
-    };
+    }
+}
+
+fn prepare(name: &str, source: &str, report: &Report, format: &str) -> Result<(tera::Tera, tera::Context)> {
+    let err = tera_error(format);
     let mut tera = tera::Tera::default();
-    tera.add_raw_template(name, source).map_err(err)?;
-    let context = tera::Context::from_serialize(view(report)).map_err(err)?;
-    tera.render(name, &context).map_err(err)
+    tera.add_raw_template(name, source).map_err(&err)?;
+    let context = tera::Context::from_serialize(view(report)).map_err(&err)?;
+    Ok((tera, context))
+}
+
+fn render(name: &str, source: &str, report: &Report, format: &str) -> Result<String> {
+    let (tera, context) = prepare(name, source, report, format)?;
+    tera.render(name, &context).map_err(tera_error(format))
+}
+
+/// Renders into `out` as the template runs; `dest` names it in a write error.
+fn render_to(
+    name: &str,
+    source: &str,
+    report: &Report,
+    format: &str,
+    dest: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let (tera, context) = prepare(name, source, report, format)?;
+    tera.render_to(name, &context, out).map_err(|e| match io_error(&e) {
+        Some(source) => Error::Write {
+            path: dest.to_string(),
+            source,
+        },
+        None => tera_error(format)(e),
+    })
+}
+
+/// The write error somewhere in tera's chain ("failed to render", then "io error while
+/// writing", then the system's error), if it is one.
+fn io_error(e: &tera::Error) -> Option<std::io::Error> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return Some(std::io::Error::new(io.kind(), io.to_string()));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 pub fn markdown(report: &Report) -> Result<String> {
@@ -169,4 +210,12 @@ pub fn markdown(report: &Report) -> Result<String> {
 /// Autoescaping is on for `.html` template names.
 pub fn html(report: &Report) -> Result<String> {
     render("report.html", HTML, report, "html")
+}
+
+pub(super) fn write_markdown(report: &Report, dest: &str, out: &mut dyn std::io::Write) -> Result<()> {
+    render_to("report.md", MARKDOWN, report, "markdown", dest, out)
+}
+
+pub(super) fn write_html(report: &Report, dest: &str, out: &mut dyn std::io::Write) -> Result<()> {
+    render_to("report.html", HTML, report, "html", dest, out)
 }

@@ -1,6 +1,7 @@
 //! The terminal summary: one block per finding in compiler style, then the checklist and
 //! the totals.
 
+use super::sink::{self, Sink};
 use super::Report;
 use crate::checklist::Status;
 use crate::finding::Severity;
@@ -8,7 +9,10 @@ use crate::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
+    sink::to_string(|out| write(report, out))
+}
+
+pub fn write(report: &Report, out: &mut Sink<'_>) {
     for f in &report.findings {
         let _ = writeln!(
             out,
@@ -38,8 +42,8 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
-    skipped_note(report, &mut out);
-    waiver_warnings(report, &mut out);
+    skipped_note(report, out);
+    waiver_warnings(report, out);
     if !report.findings.is_empty()
         || !report.errors.is_empty()
         || !report.waivers.is_empty()
@@ -79,8 +83,8 @@ pub fn render(report: &Report) -> String {
         s.errors,
         if s.errors == 1 { "" } else { "s" },
     );
-    waiver_totals(report, &mut out);
-    configured(report, &mut out);
+    waiver_totals(report, out);
+    configured(report, out);
     let verdict = if !report.errors.is_empty() {
         "result: input or policy errors (exit 2)".to_string()
     } else if s.failed {
@@ -89,12 +93,11 @@ pub fn render(report: &Report) -> String {
         format!("result: passed, nothing at or above `{}`", s.fail_on)
     };
     let _ = writeln!(out, "{verdict}");
-    out
 }
 
 /// The files not read, named (the first few) in one note: binaries and the like are
 /// expected in a repository, but a reader should know they were not checked.
-fn skipped_note(report: &Report, out: &mut String) {
+fn skipped_note(report: &Report, out: &mut Sink<'_>) {
     const SHOWN: usize = 5;
     let n = report.skipped.len();
     if n == 0 {
@@ -131,7 +134,7 @@ fn short_reason(reason: &str) -> &str {
 
 /// Expired and unused waivers, one line each, where the errors are: they do not fail the
 /// run, but someone has to act on them.
-fn waiver_warnings(report: &Report, out: &mut String) {
+fn waiver_warnings(report: &Report, out: &mut Sink<'_>) {
     for w in report.waivers.iter().filter(|w| w.status != WaiverStatus::Active) {
         let at = match (w.line, w.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", w.file),
@@ -152,7 +155,7 @@ fn waiver_warnings(report: &Report, out: &mut String) {
 }
 
 /// What the configuration file changed in the rules, when it changed anything.
-fn configured(report: &Report, out: &mut String) {
+fn configured(report: &Report, out: &mut Sink<'_>) {
     let a = &report.audit;
     if let Some(c) = &a.config {
         let _ = writeln!(out, "configuration: {}.", c.file);
@@ -172,7 +175,7 @@ fn configured(report: &Report, out: &mut String) {
 }
 
 /// The waiver and baseline counts under the totals, when there are any.
-fn waiver_totals(report: &Report, out: &mut String) {
+fn waiver_totals(report: &Report, out: &mut Sink<'_>) {
     if !report.waivers.is_empty() {
         let count = |st: WaiverStatus| report.waivers.iter().filter(|w| w.status == st).count();
         let _ = writeln!(
