@@ -79,8 +79,10 @@ mod tests {
         let mut full = Full(5);
         let mut sink = Sink::new(&mut full);
         sink.push_str("abc");
-        let _ = write!(sink, "{}gh", "def");
+        sink.push_str("defgh");
+        // both would fit in what is left; nothing is written after an error
         sink.push('i');
+        let _ = write!(sink, "{}", 1);
         assert_eq!(sink.finish().unwrap_err().kind(), io::ErrorKind::StorageFull);
         assert_eq!(full.0, 2, "nothing written after the error");
         assert_eq!(to_string(|s| s.push('é')), "é");
