@@ -18,7 +18,7 @@ for n1 in "$@"; do
     mkdir -p "$dir"
     # renamed copies: copy i has every object renamed `<name>-c<i>` in `<namespace>-c<i>`
     target/release/examples/scale_corpus "$corpus" "$dir" "$n1"
-    bytes=$(du -sb "$dir" | cut -f1)
+    bytes=$(find "$dir" -type f -printf "%s\n" | awk "{s+=\$1} END {print s}")
     /usr/bin/time -f "%e s wall, %M KiB peak RSS" -o "$work/t1" env COMPLIANCE_TIMINGS=1 "$bin" check "$dir" --format json --now 2026-11-24T00:00:00Z --output "$work/report.json" || true
     /usr/bin/time -f "%e s wall, %M KiB peak RSS" -o "$work/t2" "$floor" "$dir" > "$work/floor.txt"
     docs=$(python3 -c "import json;print(json.load(open('$work/report.json'))['summary']['documents'])")
