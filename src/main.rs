@@ -191,15 +191,7 @@ struct RulesArgs {
     policies: Vec<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-    Markdown,
-    Html,
-    Sarif,
-    Junit,
-}
+use report::Form as Format;
 
 /// What to check and how to read it: shared by `check` and `baseline`.
 #[derive(clap::Args)]
@@ -354,14 +346,6 @@ fn run_check(a: CheckArgs) -> ExitCode {
             return fail(e);
         }
     }
-    let form = match format {
-        Format::Text => report::Form::Text,
-        Format::Json => report::Form::Json,
-        Format::Markdown => report::Form::Markdown,
-        Format::Html => report::Form::Html,
-        Format::Sarif => report::Form::Sarif,
-        Format::Junit => report::Form::Junit,
-    };
     let written = match &a.output {
         Some(path) => std::fs::File::create(path)
             .map_err(|source| compliance::Error::Write {
@@ -370,10 +354,10 @@ fn run_check(a: CheckArgs) -> ExitCode {
             })
             .and_then(|f| {
                 let dest = path.display().to_string();
-                report::write(form, &rep, &rules, &dest, &mut std::io::BufWriter::new(f))
+                report::write(format, &rep, &rules, &dest, &mut std::io::BufWriter::new(f))
             }),
         None => report::write(
-            form,
+            format,
             &rep,
             &rules,
             "standard output",

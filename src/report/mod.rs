@@ -24,8 +24,8 @@ use crate::policy::RuleSet;
 use serde::Serialize;
 pub use sink::Sink;
 
-/// The forms a report is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The forms a report is written in (`--format`, `output.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Form {
     Text,
     Json,
