@@ -73,11 +73,7 @@ fn evaluate_chunked(
     }
     let names = Names::shared()?;
     let context = cedar::context(now)?;
-    let index: HashMap<(Kind, &str), usize> = resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.kind, r.id.as_str()), i))
-        .collect();
+    let index = by_uid(resources);
     let starts: Vec<usize> = (0..resources.len()).step_by(chunk).collect();
     let parts: Vec<Result<Vec<Outcome>, String>> = starts
         .par_iter()
@@ -102,6 +98,15 @@ fn evaluate_chunked(
         results.extend(part?);
     }
     Ok(Engine::merge(results))
+}
+
+/// Each resource's index by its entity type and id.
+fn by_uid(resources: &[Resource]) -> HashMap<(Kind, &str), usize> {
+    resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.kind, r.id.as_str()), i))
+        .collect()
 }
 
 /// The indexes of `range` and of every resource above one of them in the hierarchy.
@@ -307,11 +312,7 @@ mod tests {
         assert!(whole.hits.len() > 1000);
         assert_eq!(whole.hits, chunked.hits);
         assert_eq!(whole.errors, chunked.errors);
-        let index: HashMap<(Kind, &str), usize> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| ((r.kind, r.id.as_str()), i))
-            .collect();
+        let index = by_uid(&resources);
         let pulled_in = (0..resources.len())
             .step_by(97)
             .map(|s| with_ancestors(&resources, &index, s..(s + 97).min(resources.len())))
