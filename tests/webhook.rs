@@ -6,11 +6,12 @@ use axum_server::tls_rustls::RustlsConfig;
 use compliance::webhook::server::{self, State};
 use compliance::webhook::{Config, Mode};
 use serde_json::{json, Value};
+#[path = "common/admission.rs"]
+mod admission;
+use admission::{deployment, KEY};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
 
 struct Running {
     state: Arc<State>,
@@ -110,30 +111,6 @@ fn mode(mode: Mode) -> Config {
         mode,
         ..Config::default()
     }
-}
-
-fn deployment(bad: bool) -> Value {
-    let (security, env) = if bad {
-        (
-            json!({"privileged": true}),
-            json!([{"name": "GATEWAY_API_KEY", "value": KEY}]),
-        )
-    } else {
-        (
-            json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-                   "privileged": false, "capabilities": {"drop": ["ALL"]}}),
-            json!([{"name": "GATEWAY_API_KEY", "valueFrom": {"secretKeyRef": {"name": "gw", "key": "key"}}}]),
-        )
-    };
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "shop"},
-        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"automountServiceAccountToken": false,
-                     "securityContext": {"runAsNonRoot": true, "runAsUser": 10001},
-                     "containers": [{"name": "web", "image": "registry.example/web:1.0", "env": env, "securityContext": security}]}}}
-    })
 }
 
 /// An AdmissionReview as kube-apiserver sends it.

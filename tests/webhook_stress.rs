@@ -9,13 +9,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
+#[path = "common/admission.rs"]
+mod admission;
+use admission::{deployment, KEY};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
 /// How long the mixed load runs: past the server's 10-second body and handshake timeouts,
 /// so that slow clients are seen cut off.
 const LOAD: Duration = Duration::from_secs(11);
@@ -101,30 +103,6 @@ async fn start() -> Server {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server
-}
-
-fn deployment(bad: bool) -> Value {
-    let (security, env) = if bad {
-        (
-            json!({"privileged": true}),
-            json!([{"name": "GATEWAY_API_KEY", "value": KEY}]),
-        )
-    } else {
-        (
-            json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-                   "privileged": false, "capabilities": {"drop": ["ALL"]}}),
-            json!([{"name": "GATEWAY_API_KEY", "valueFrom": {"secretKeyRef": {"name": "gw", "key": "key"}}}]),
-        )
-    };
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "shop"},
-        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"automountServiceAccountToken": false,
-                     "securityContext": {"runAsNonRoot": true, "runAsUser": 10001},
-                     "containers": [{"name": "web", "image": "registry.example/web:1.0", "env": env, "securityContext": security}]}}}
-    })
 }
 
 fn review(uid: &str, object: Value) -> Vec<u8> {
