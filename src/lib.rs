@@ -31,5 +31,6 @@ pub mod scan;
 pub mod source;
 pub mod waiver;
 pub mod webhook;
+pub mod yaml11;
 
 pub use error::{Error, Result};

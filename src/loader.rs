@@ -123,7 +123,15 @@ pub fn string_map(v: Option<&Value>) -> Vec<(String, String)> {
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        // a null label or annotation is the empty string to the API server
+                        Value::Null => String::new(),
+                        v => v.to_string(),
+                    };
+                    (k.clone(), v)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -182,6 +190,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
     // nesting and alias limits, checked before serde_yaml builds anything
     let guarded = crate::guard::check_yaml(text, limits.max_alias_nodes).err();
     let mut stream = serde_yaml::Deserializer::from_str(text);
+    let mut parsed = Vec::new();
     for i in 0.. {
         // serde_yaml parses a document when the iterator yields it: stop before that
         if let Some(r) = guarded.as_ref().filter(|r| r.doc == i) {
@@ -206,7 +215,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                 out.documents += 1;
                 // Kubernetes' YAML reader applies `<<` merge keys; so do we
                 let _ = v.apply_merge();
-                accept(file, display, i, yaml_to_json(v), &mut out);
+                parsed.push((i, yaml_to_json(v)));
             }
             Err(e) => {
                 // serde_yaml keeps yielding after a syntax error: stop at the first one
@@ -219,6 +228,10 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                 break;
             }
         }
+    }
+    retype_yaml11(text, &mut parsed);
+    for (i, v) in parsed {
+        accept(file, display, i, v, &mut out);
     }
     resolve_pending(text, &mut out);
     clamp_errors(text, &mut out);
@@ -255,9 +268,25 @@ fn yaml_error_message(message: &str) -> String {
         format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
     } else if m.starts_with("repetition limit exceeded") {
         "aliases expand to too many nodes (an alias bomb?): the rest is not read".to_string()
+    } else if let Some(d) = duplicate_key(&m) {
+        d
     } else {
         format!("invalid YAML: {m}")
     }
+}
+
+/// serde_yaml's `spec: duplicate entry with key "selector"`, said as a field written twice.
+fn duplicate_key(m: &str) -> Option<String> {
+    let (at, key) = match m.split_once("duplicate entry with key ") {
+        Some((at, key)) => (at.trim_end_matches(": ").trim(), key),
+        None => return None,
+    };
+    let key = key.trim_matches('"');
+    Some(if at.is_empty() {
+        format!("duplicate key `{key}`: the API server rejects a field written twice")
+    } else {
+        format!("duplicate key `{key}` in `{at}`: the API server rejects a field written twice")
+    })
 }
 
 /// serde's messages end in "at line 3 column 5": we report positions in their own fields.
@@ -272,8 +301,54 @@ pub(crate) fn strip_position(message: &str) -> String {
     }
 }
 
+/// Re-reads the plain scalars of the documents the way kubectl does (YAML 1.1, see
+/// [`crate::yaml11`]): `defaultMode: 0400` is 256, `enabled: yes` is `true`. The
+/// position-keeping pass that tells plain from quoted scalars runs only for a file that
+/// holds a string YAML 1.1 would read differently.
+fn retype_yaml11(text: &str, parsed: &mut [(usize, Value)]) {
+    if !parsed.iter().any(|(_, v)| has_yaml11_candidate(v)) {
+        return;
+    }
+    let plain = crate::position::plain_scalars(text);
+    for (i, v) in parsed.iter_mut() {
+        let Some(scalars) = plain.get(*i) else { continue };
+        for (p, written) in scalars {
+            let Some(resolved) = crate::yaml11::resolve_plain(written) else {
+                continue;
+            };
+            if let Some(slot) = value_at_path(v, p) {
+                // the same scalar serde_yaml read as a string (not a value merged over it)
+                if slot.as_str() == Some(written.as_str()) {
+                    *slot = resolved;
+                }
+            }
+        }
+    }
+}
+
+fn has_yaml11_candidate(v: &Value) -> bool {
+    match v {
+        Value::String(s) => crate::yaml11::resolve_plain(s).is_some(),
+        Value::Array(a) => a.iter().any(has_yaml11_candidate),
+        Value::Object(m) => m.values().any(has_yaml11_candidate),
+        _ => false,
+    }
+}
+
+/// The value at a field path as [`crate::path`] writes it (`a.b[2]["c.d"]`).
+fn value_at_path<'v>(mut v: &'v mut Value, p: &str) -> Option<&'v mut Value> {
+    for seg in path::segments(p)? {
+        v = match seg {
+            path::Segment::Key(k) => v.as_object_mut()?.get_mut(&k)?,
+            path::Segment::Index(i) => v.as_array_mut()?.get_mut(i)?,
+        };
+    }
+    Some(v)
+}
+
 /// Converts a YAML value to JSON: non-string keys become strings, tags are dropped,
-/// non-finite floats become strings.
+/// whole floats become integers (as encoding/json writes them: `replicas: 1.0` fits an
+/// integer field), non-finite floats become strings.
 pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
     use serde_yaml::Value as Y;
     match v {
@@ -286,8 +361,8 @@ pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
                 Value::from(u)
             } else {
                 n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
+                    .and_then(crate::yaml11::float_value)
+                    .unwrap_or_else(|| Value::String(n.to_string()))
             }
         }
         Y::String(s) => Value::String(s),
@@ -358,21 +433,163 @@ fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
     if let Ok(t) = T::deserialize(v) {
         return Ok(t);
     }
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let mut p = base.to_string();
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => p = path::index(&p, *index),
-                serde_path_to_error::Segment::Map { key } => p = path::key(&p, key),
-                serde_path_to_error::Segment::Enum { variant } => p = path::key(&p, variant),
-                serde_path_to_error::Segment::Unknown => {}
+    let mut repaired: Option<Value> = None;
+    for _ in 0..MAX_NULL_REPAIRS {
+        let current = repaired.as_ref().unwrap_or(v);
+        let e = match serde_path_to_error::deserialize::<_, T>(current) {
+            Ok(t) => return Ok(t),
+            Err(e) => e,
+        };
+        let segments = error_segments(e.path());
+        let inner = e.inner().to_string();
+        // encoding/json leaves the zero value where the JSON says null (`redis.db:` is "")
+        if let Some(expected) = inner.strip_prefix("invalid type: null, expected ") {
+            let target = repaired.get_or_insert_with(|| v.clone());
+            if set_zero_value(target, &segments, expected) {
+                continue;
             }
         }
-        TypeError {
-            path: p,
-            message: quote_values_briefly(&e.inner().to_string()),
+        let mut p = base.to_string();
+        for seg in &segments {
+            p = match seg {
+                path::Segment::Index(i) => path::index(&p, *i),
+                path::Segment::Key(k) => path::key(&p, k),
+            };
         }
+        return Err(TypeError {
+            message: explain_type_error(&quote_values_briefly(&inner), &p),
+            path: p,
+        });
+    }
+    Err(TypeError {
+        path: base.to_string(),
+        message: format!("more than {MAX_NULL_REPAIRS} null fields"),
     })
+}
+
+/// Null fields one document may have before typing gives up (each costs a deserialization).
+const MAX_NULL_REPAIRS: usize = 64;
+
+fn error_segments(p: &serde_path_to_error::Path) -> Vec<path::Segment> {
+    p.iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Seq { index } => Some(path::Segment::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(path::Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => Some(path::Segment::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// Replaces the null at `segments` by the zero value of what serde `expected` there; a
+/// field whose zero value is not known is removed (a null field is as if absent).
+/// `false` when there is no null there to replace.
+fn set_zero_value(root: &mut Value, segments: &[path::Segment], expected: &str) -> bool {
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut parent = &mut *root;
+    for seg in parents {
+        let next = match seg {
+            path::Segment::Key(k) => parent.as_object_mut().and_then(|m| m.get_mut(k)),
+            path::Segment::Index(i) => parent.as_array_mut().and_then(|a| a.get_mut(*i)),
+        };
+        match next {
+            Some(n) => parent = n,
+            None => return false,
+        }
+    }
+    let zero = match expected {
+        "a string" | "a base64-encoded string" => Some(Value::String(String::new())),
+        "a boolean" => Some(Value::Bool(false)),
+        "a sequence" => Some(Value::Array(Vec::new())),
+        "a map" => Some(Value::Object(serde_json::Map::new())),
+        e if e.starts_with("struct ") => Some(Value::Object(serde_json::Map::new())),
+        e if e.len() <= 4 && (e.starts_with('i') || e.starts_with('u') || e.starts_with('f')) => Some(Value::from(0)),
+        _ => None,
+    };
+    match (last, parent) {
+        (path::Segment::Key(k), Value::Object(m)) if m.get(k).is_some_and(Value::is_null) => {
+            match zero {
+                Some(z) => {
+                    m.insert(k.clone(), z);
+                }
+                None => {
+                    m.remove(k);
+                }
+            }
+            true
+        }
+        (path::Segment::Index(i), Value::Array(a)) if a.get(*i).is_some_and(Value::is_null) => match zero {
+            Some(z) => {
+                a[*i] = z;
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// serde's type errors said the way a manifest's author can act on them.
+fn explain_type_error(message: &str, p: &str) -> String {
+    let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|m| m.split_once(", expected "))
+    else {
+        return explain_base64(message, p).unwrap_or_else(|| message.to_string());
+    };
+    let integer = matches!(expected, "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64");
+    let expected_text = if integer { "an integer" } else { expected };
+    let hint = if expected == "a string" || expected == "a base64-encoded string" {
+        if found.starts_with("integer") || found.starts_with("floating point") {
+            format!("found the number {}: the API server rejects a number here; quote it", number_of(found))
+        } else if found.starts_with("boolean") {
+            format!(
+                "found the boolean {} (unquoted true/false/yes/no/on/off/y/n are booleans in YAML 1.1, as kubectl reads them): quote it",
+                number_of(found)
+            )
+        } else if found == "map" {
+            "found a mapping (unquoted `{{ … }}` or `key: value` text is a mapping in YAML): quote it".to_string()
+        } else if found == "sequence" {
+            "found a list".to_string()
+        } else {
+            format!("found {found}")
+        }
+    } else if integer && found.starts_with("string") {
+        format!(
+            "found the {found}: the API server rejects a string here; write a number, unquoted"
+        )
+    } else {
+        format!("found {found}")
+    };
+    format!("expected {expected_text}, {hint}")
+}
+
+/// `integer `5`` -> `` `5` ``
+fn number_of(found: &str) -> &str {
+    found.split_once(' ').map_or(found, |(_, v)| v)
+}
+
+/// The base64 crate's messages (`Invalid symbol 33, offset 5.`) for a Secret's `data`,
+/// without the value or any part of it.
+fn explain_base64(message: &str, p: &str) -> Option<String> {
+    let detail = if let Some(rest) = message.strip_prefix("Invalid symbol ").or_else(|| message.strip_prefix("Invalid last symbol ")) {
+        let offset = rest.split_once("offset ").map(|(_, o)| o.trim_end_matches('.'))?;
+        format!("a character that is not base64 at offset {offset}")
+    } else if message.starts_with("Invalid input length") {
+        "its length is not a multiple of 4".to_string()
+    } else if message.starts_with("Invalid padding") {
+        "wrong `=` padding".to_string()
+    } else {
+        return None;
+    };
+    let hint = if p.contains("data") {
+        "; `data` values are base64-encoded: put plain text under `stringData`"
+    } else {
+        ""
+    };
+    Some(format!("not valid base64 ({detail}){hint}"))
 }
 
 static QUOTED: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -482,9 +699,12 @@ fn push_object(
     base: String,
     api_version: String,
     kind: String,
-    value: Value,
+    mut value: Value,
     out: &mut Loaded,
 ) {
+    if kind == "Secret" {
+        unwrap_base64_lines(&mut value);
+    }
     let meta = value.get("metadata");
     let name = meta
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
@@ -563,6 +783,20 @@ fn push_object(
         value,
         object,
     });
+}
+
+/// Go's base64 decoder skips line breaks, so a `data` value folded over lines (`|`) is
+/// valid to the API server; the typed model's decoder is stricter.
+fn unwrap_base64_lines(secret: &mut Value) {
+    if let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) {
+        for v in data.values_mut() {
+            if let Value::String(s) = v {
+                if s.contains(['\n', '\r']) {
+                    s.retain(|c| c != '\n' && c != '\r');
+                }
+            }
+        }
+    }
 }
 
 fn with_path(out: &mut Loaded, e: InputError, doc: usize, p: String) {

@@ -77,9 +77,67 @@ pub fn from_pointer(base: &str, pointer: &str) -> String {
     out
 }
 
+/// One step of a path: a key or an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps of a path written by this module; `None` for text it does not write.
+pub fn segments(path: &str) -> Option<Vec<Segment>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("[\"") {
+            let mut key = String::new();
+            let mut chars = r.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (_, '\\') => key.push(chars.next()?.1),
+                    (i, '"') => break i,
+                    (_, c) => key.push(c),
+                }
+            };
+            rest = r[end + 1..].strip_prefix(']')?;
+            out.push(Segment::Key(key));
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Segment::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            out.push(Segment::Key(r[..end].to_string()));
+            rest = &r[end..];
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_read_back_what_is_written() {
+        let p = key(&index(&key(&key("", "data"), "a.b\"c\\"), 3), "mode");
+        assert_eq!(
+            segments(&p),
+            Some(vec![
+                Segment::Key("data".into()),
+                Segment::Key("a.b\"c\\".into()),
+                Segment::Index(3),
+                Segment::Key("mode".into()),
+            ])
+        );
+        assert_eq!(segments(""), Some(vec![]));
+        assert_eq!(segments("a..b"), None);
+        assert_eq!(segments("a[x]"), None);
+    }
 
     #[test]
     fn builds_and_walks_up() {

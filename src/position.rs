@@ -7,7 +7,7 @@ use crate::path;
 use crate::source::Pos;
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Field path -> position, for one document.
 pub type DocPositions = HashMap<String, Pos>;
@@ -68,6 +68,9 @@ struct Walker {
     /// The last position inside the text: yaml-rust2 may mark a node that starts at the
     /// very end of the input on the line after the last.
     end: Pos,
+    /// When kept: per document, the plain scalar values that YAML 1.1 reads as something
+    /// other than a string (path -> the scalar as written), see [`plain_scalars`].
+    plain: Option<(Vec<PlainScalars>, PlainScalars)>,
 }
 
 impl Walker {
@@ -138,12 +141,24 @@ impl Walker {
             }
             Event::DocumentEnd => {
                 self.docs.push(std::mem::take(&mut self.current));
+                if let Some((docs, current)) = &mut self.plain {
+                    docs.push(std::mem::take(current));
+                }
             }
-            Event::Scalar(value, ..) => {
+            Event::Scalar(value, style, _, tag) => {
                 if let Some(Frame::Opaque { .. }) = self.stack.last() {
                     return;
                 }
-                self.node_path(Some(&value), &mark);
+                let at = self.node_path(Some(&value), &mark);
+                // a value (not a key), unquoted and untagged, that YAML 1.1 reads differently
+                if let (Some(p), Some((_, current))) = (at, &mut self.plain) {
+                    if style == TScalarStyle::Plain
+                        && tag.is_none()
+                        && crate::yaml11::resolve_plain(&value).is_some()
+                    {
+                        current.insert(p, value);
+                    }
+                }
             }
             Event::Alias(_) => {
                 self.node_path(Some("*alias"), &mark);
@@ -189,7 +204,23 @@ impl Walker {
 /// it are still returned. (yaml-rust2 takes time quadratic in the depth of block
 /// collections opened on one line: 20,000 `- ` take seconds.)
 pub fn index_documents(text: &str) -> Vec<DocPositions> {
+    walk(text, false).docs
+}
+
+/// Field path -> the plain scalar written there, for one document.
+pub type PlainScalars = HashMap<String, String>;
+
+/// Per document, the unquoted, untagged scalar values that YAML 1.1 (as kubectl reads a
+/// manifest) resolves to a number, boolean or null where YAML 1.2 reads a string: the
+/// loader re-types exactly these. Values reached through aliases and merge keys are not
+/// listed (they keep YAML 1.2's reading). Same limits as [`index_documents`].
+pub fn plain_scalars(text: &str) -> Vec<PlainScalars> {
+    walk(text, true).plain.map(|(docs, _)| docs).unwrap_or_default()
+}
+
+fn walk(text: &str, plain: bool) -> Walker {
     let mut walker = Walker {
+        plain: plain.then(Default::default),
         docs: Vec::new(),
         current: DocPositions::new(),
         stack: Vec::new(),
@@ -221,7 +252,7 @@ pub fn index_documents(text: &str) -> Vec<DocPositions> {
             }
         }
     }
-    walker.docs
+    walker
 }
 
 /// The position of `path`, or of its nearest ancestor that is written in the document
