@@ -115,12 +115,13 @@ enum Unread {
     /// Reported for every file.
     Error(InputError),
     /// Reported for manifests; other files (assets, binaries) are skipped with a note.
-    NotText(InputError),
+    /// Holds what could be read as text, to tell a manifest from another file.
+    NotText(InputError, Option<String>),
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
     use crate::guard::{read_file, Contents};
-    let note = |message: String| Unread::NotText(InputError::new(&c.display, None, message));
+    let note = |message: String| Unread::NotText(InputError::new(&c.display, None, message), None);
     let bytes = match read_file(&c.path, limits.max_file_bytes) {
         Ok(Contents::Bytes(b)) => b,
         Ok(Contents::TooLarge(size)) => {
@@ -144,13 +145,45 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String
             )))
         }
     };
+    if let Some(text) = utf16_text(&bytes) {
+        return Ok((text, sha256(&bytes)));
+    }
     if crate::guard::is_binary(&bytes) {
-        return Err(note("binary file (NUL bytes): not read".to_string()));
+        // UTF-16 text is all NUL bytes to us: its letters still tell a manifest
+        let letters: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+        return Err(Unread::NotText(
+            InputError::new(&c.display, None, "binary file (NUL bytes): not read"),
+            Some(String::from_utf8_lossy(&letters).into_owned()),
+        ));
     }
     let digest = sha256(&bytes);
-    String::from_utf8(bytes)
-        .map(|t| (t, digest))
-        .map_err(|e| Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())))
+    String::from_utf8(bytes).map(|t| (t, digest)).map_err(|e| {
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error()), Some(text))
+    })
+}
+
+/// UTF-16 text with a byte-order mark, as kubectl reads it (it transcodes such files to
+/// UTF-8 before parsing); `None` for anything else, or for UTF-16 that does not decode.
+fn utf16_text(bytes: &[u8]) -> Option<String> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let body = &bytes[2..];
+    if body.len() % 2 != 0 {
+        return None;
+    }
+    let units = body.chunks_exact(2).map(|p| {
+        let pair = [p[0], p[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    char::decode_utf16(units).collect::<Result<String, _>>().ok()
 }
 
 /// What reading one file gave: its parsed manifests, or its scan, or why it was skipped.
@@ -186,8 +219,9 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
             out.loaded = loader::Loaded::failed(e);
             return out;
         }
-        Err(Unread::NotText(e)) => {
-            if is_manifest {
+        Err(Unread::NotText(e, text)) => {
+            // a manifest that cannot be read is an input error; any other file a note
+            if is_manifest && text.as_deref().is_some_and(loader::looks_like_manifest) {
                 out.loaded = loader::Loaded::failed(e);
             } else {
                 out.skipped = Some(e);
@@ -197,6 +231,11 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
     };
     if is_manifest {
         out.loaded = loader::load_text(i, &c.display, &text, limits);
+        // a `.json`/`.yaml` that is not a manifest and does not parse (tsconfig.json with
+        // comments, a broken tool config) is scanned as text below, like any source file
+        if !out.loaded.errors.is_empty() && !out.loaded.kubernetes && !loader::looks_like_manifest(&text) {
+            out.loaded = loader::Loaded::default();
+        }
         out.manifest = !out.loaded.docs.is_empty() || !out.loaded.errors.is_empty();
     }
     if out.manifest {
@@ -226,6 +265,10 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         .transpose()?;
     let roots: Vec<PathBuf> = opts.paths.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
     let (candidates, skipped) = discover::discover_matching(&roots, include.as_ref(), &exclude);
+    // a broken link where a source file would be is not an input error: nothing is there
+    let (notes, skipped): (Vec<_>, Vec<_>) = skipped
+        .into_iter()
+        .partition(|(f, m)| m.starts_with(discover::BROKEN_LINK) && !loader::is_manifest_path(f));
     let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
 
     // read, parse and scan in parallel; file indexes follow the sorted order
@@ -254,7 +297,10 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let mut scanned = Vec::new();
     let mut manifests = std::collections::HashSet::new();
     let (mut documents, mut files_read) = (0, 0);
-    let mut skipped_files = Vec::new();
+    let mut skipped_files: Vec<crate::report::Skipped> = notes
+        .into_iter()
+        .map(|(file, reason)| crate::report::Skipped { file, reason })
+        .collect();
     for (i, r) in results.into_iter().enumerate() {
         if let Some(note) = r.skipped {
             skipped_files.push(crate::report::Skipped {

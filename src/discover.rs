@@ -40,6 +40,9 @@ fn relative_display(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// How a link to nothing is reported (an input error only where a manifest would be).
+pub const BROKEN_LINK: &str = "cannot read: broken symbolic link";
+
 /// Walks `root`. Symlinks are followed only when they stay inside the root, so a link to
 /// `/etc` or a loop back to an ancestor is never read. Entries come sorted by name.
 pub fn walk(
@@ -66,6 +69,8 @@ pub fn walk(
                 let path = e.path().map(|p| join_display(prefix, &relative_display(root, p)));
                 let message = if e.loop_ancestor().is_some() {
                     "symlink loop not followed".to_string()
+                } else if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+                    format!("{BROKEN_LINK} (its target does not exist): not read")
                 } else {
                     format!(
                         "cannot read: {}",

@@ -148,6 +148,37 @@ pub struct Loaded {
     pub documents: usize,
     /// Errors still waiting for a position: (index in `errors`, document, field path).
     pending: Vec<(usize, usize, String)>,
+    /// Some document is an object with `apiVersion` and `kind` (read or not).
+    pub kubernetes: bool,
+}
+
+/// Whether a text that may not parse is meant as a Kubernetes manifest (or one of our own
+/// kinds): a YAML line that starts with `apiVersion:` and one that starts with `kind:`,
+/// both at the top level (column 1), or JSON keys `"apiVersion"` and `"kind"` anywhere;
+/// or a top-level `kind:` naming one of our own kinds. A `.yaml`/`.json` file that fails
+/// to parse and does not look like a manifest (tsconfig.json with comments, a
+/// docker-compose.yml, a workflow, a values file) is read as text by the source scanner,
+/// never an input error. A file that parses is judged by its documents, not by this.
+pub fn looks_like_manifest(text: &str) -> bool {
+    static YAML_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^(?:---[ \t]+)?apiVersion[ \t]*:"));
+    static YAML_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^kind[ \t]*:"));
+    static JSON_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""apiVersion"\s*:"#));
+    static JSON_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""kind"\s*:"#));
+    static OWN_KIND: LazyLock<regex::Regex> = LazyLock::new(|| {
+        line_regex(r#"^(?:---[ \t]+)?kind[ \t]*:[ \t]*["']?(?:ApiKeyInventory|RetentionPolicy|SecurityProfile|Waivers)\b"#)
+    });
+    let text = strip_bom(text);
+    (YAML_API.is_match(text) && YAML_KIND.is_match(text))
+        || (JSON_API.is_match(text) && JSON_KIND.is_match(text))
+        || OWN_KIND.is_match(text)
+}
+
+fn line_regex(pattern: &str) -> regex::Regex {
+    #[allow(clippy::expect_used)] // constant patterns
+    regex::RegexBuilder::new(pattern)
+        .multi_line(true)
+        .build()
+        .expect("constant pattern")
 }
 
 pub fn is_manifest_path(display: &str) -> bool {
@@ -393,6 +424,7 @@ fn accept(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded
         // not a Kubernetes object (values files, arbitrary YAML): nothing to check
         return;
     };
+    out.kubernetes = true;
     if kind.ends_with("List") {
         if let Some(Value::Array(items)) = value.get("items") {
             for (i, item) in items.iter().enumerate() {
