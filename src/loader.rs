@@ -153,22 +153,26 @@ pub struct Loaded {
 }
 
 /// Whether a text that may not parse is meant as a Kubernetes manifest (or one of our own
-/// kinds): a YAML line that starts with `apiVersion:` and one that starts with `kind:`,
-/// both at the top level (column 1), or JSON keys `"apiVersion"` and `"kind"` anywhere;
+/// kinds): a YAML line that starts with `apiVersion:` or `kind:` at the top level
+/// (column 1) and a line that starts with the other at any indentation (a manifest broken
+/// by its indentation is still one), or JSON keys `"apiVersion"` and `"kind"` anywhere;
 /// or a top-level `kind:` naming one of our own kinds. A `.yaml`/`.json` file that fails
 /// to parse and does not look like a manifest (tsconfig.json with comments, a
 /// docker-compose.yml, a workflow, a values file) is read as text by the source scanner,
 /// never an input error. A file that parses is judged by its documents, not by this.
 pub fn looks_like_manifest(text: &str) -> bool {
     static YAML_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^(?:---[ \t]+)?apiVersion[ \t]*:"));
-    static YAML_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^kind[ \t]*:"));
+    static YAML_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^(?:---[ \t]+)?kind[ \t]*:"));
+    static ANY_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^[ \t]*(?:- )?apiVersion[ \t]*:"));
+    static ANY_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r"^[ \t]*(?:- )?kind[ \t]*:"));
     static JSON_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""apiVersion"\s*:"#));
     static JSON_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""kind"\s*:"#));
     static OWN_KIND: LazyLock<regex::Regex> = LazyLock::new(|| {
         line_regex(r#"^(?:---[ \t]+)?kind[ \t]*:[ \t]*["']?(?:ApiKeyInventory|RetentionPolicy|SecurityProfile|Waivers)\b"#)
     });
     let text = strip_bom(text);
-    (YAML_API.is_match(text) && YAML_KIND.is_match(text))
+    (YAML_API.is_match(text) && ANY_KIND.is_match(text))
+        || (YAML_KIND.is_match(text) && ANY_API.is_match(text))
         || (JSON_API.is_match(text) && JSON_KIND.is_match(text))
         || OWN_KIND.is_match(text)
 }
@@ -191,27 +195,37 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
     let text = strip_bom(text);
     let mut out = Loaded::default();
     if display.to_ascii_lowercase().ends_with(".json") {
-        match serde_json::from_str::<Value>(text) {
-            Ok(v) => {
-                out.documents = 1;
-                accept(file, display, 0, v, &mut out);
+        // kubectl reads a JSON file as a stream: objects written one after another are
+        // documents, like YAML's `---`
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        for i in 0.. {
+            let Some(next) = stream.next() else { break };
+            match next {
+                Ok(v) if i < limits.max_documents => {
+                    out.documents += 1;
+                    accept(file, display, i, v, &mut out);
+                }
+                Ok(_) => {
+                    out.errors.push(InputError::new(
+                        display,
+                        None,
+                        format!(
+                            "more than {} documents in one file: the rest is not read",
+                            limits.max_documents
+                        ),
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    out.errors.push(json_error(display, &e));
+                    break;
+                }
             }
-            Err(e) => {
-                // serde_json says column 0 for an error right after a line break
-                let pos = Pos {
-                    line: (e.line() as u32).max(1),
-                    column: (e.column() as u32).max(1),
-                };
-                out.errors.push(InputError::new(
-                    display,
-                    Some(pos),
-                    match strip_position(&e.to_string()) {
-                        m if m.starts_with("recursion limit exceeded") => {
-                            format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
-                        }
-                        m => format!("invalid JSON: {m}"),
-                    },
-                ));
+        }
+        if out.documents == 0 && out.errors.is_empty() {
+            // an empty file: serde_json's own message for it
+            if let Err(e) = serde_json::from_str::<Value>(text) {
+                out.errors.push(json_error(display, &e));
             }
         }
         resolve_pending(text, &mut out);
@@ -267,6 +281,24 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
     resolve_pending(text, &mut out);
     clamp_errors(text, &mut out);
     out
+}
+
+fn json_error(display: &str, e: &serde_json::Error) -> InputError {
+    // serde_json says column 0 for an error right after a line break
+    let pos = Pos {
+        line: (e.line() as u32).max(1),
+        column: (e.column() as u32).max(1),
+    };
+    InputError::new(
+        display,
+        Some(pos),
+        match strip_position(&e.to_string()) {
+            m if m.starts_with("recursion limit exceeded") => {
+                format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
+            }
+            m => format!("invalid JSON: {m}"),
+        },
+    )
 }
 
 /// Keeps every error's position inside the text.
