@@ -159,7 +159,10 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String
     let digest = sha256(&bytes);
     String::from_utf8(bytes).map(|t| (t, digest)).map_err(|e| {
         let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-        Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error()), Some(text))
+        Unread::NotText(
+            loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error()),
+            Some(text),
+        )
     })
 }
 

@@ -168,7 +168,9 @@ pub fn looks_like_manifest(text: &str) -> bool {
     static JSON_API: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""apiVersion"\s*:"#));
     static JSON_KIND: LazyLock<regex::Regex> = LazyLock::new(|| line_regex(r#""kind"\s*:"#));
     static OWN_KIND: LazyLock<regex::Regex> = LazyLock::new(|| {
-        line_regex(r#"^(?:---[ \t]+)?kind[ \t]*:[ \t]*["']?(?:ApiKeyInventory|RetentionPolicy|SecurityProfile|Waivers)\b"#)
+        line_regex(
+            r#"^(?:---[ \t]+)?kind[ \t]*:[ \t]*["']?(?:ApiKeyInventory|RetentionPolicy|SecurityProfile|Waivers)\b"#,
+        )
     });
     let text = strip_bom(text);
     (YAML_API.is_match(text) && ANY_KIND.is_match(text))
@@ -607,7 +609,10 @@ fn explain_type_error(message: &str, p: &str) -> String {
     let expected_text = if integer { "an integer" } else { expected };
     let hint = if expected == "a string" || expected == "a base64-encoded string" {
         if found.starts_with("integer") || found.starts_with("floating point") {
-            format!("found the number {}: the API server rejects a number here; quote it", number_of(found))
+            format!(
+                "found the number {}: the API server rejects a number here; quote it",
+                number_of(found)
+            )
         } else if found.starts_with("boolean") {
             format!(
                 "found the boolean {} (unquoted true/false/yes/no/on/off/y/n are booleans in YAML 1.1, as kubectl reads them): quote it",
@@ -621,9 +626,7 @@ fn explain_type_error(message: &str, p: &str) -> String {
             format!("found {found}")
         }
     } else if integer && found.starts_with("string") {
-        format!(
-            "found the {found}: the API server rejects a string here; write a number, unquoted"
-        )
+        format!("found the {found}: the API server rejects a string here; write a number, unquoted")
     } else {
         format!("found {found}")
     };
@@ -638,7 +641,10 @@ fn number_of(found: &str) -> &str {
 /// The base64 crate's messages (`Invalid symbol 33, offset 5.`) for a Secret's `data`,
 /// without the value or any part of it.
 fn explain_base64(message: &str, p: &str) -> Option<String> {
-    let detail = if let Some(rest) = message.strip_prefix("Invalid symbol ").or_else(|| message.strip_prefix("Invalid last symbol ")) {
+    let detail = if let Some(rest) = message
+        .strip_prefix("Invalid symbol ")
+        .or_else(|| message.strip_prefix("Invalid last symbol "))
+    {
         let offset = rest.split_once("offset ").map(|(_, o)| o.trim_end_matches('.'))?;
         format!("a character that is not base64 at offset {offset}")
     } else if message.starts_with("Invalid input length") {
@@ -942,7 +948,9 @@ spec:
     fn plain_octal_hex_and_underscored_modes_are_integers_and_quoted_strings_stay_strings() {
         let l = load(DEPLOY);
         assert!(l.errors.is_empty(), "{:?}", messages(&l));
-        let Object::Deployment(d) = &l.docs[0].object else { panic!("not typed") };
+        let Object::Deployment(d) = &l.docs[0].object else {
+            panic!("not typed")
+        };
         let spec = &d.spec;
         assert_eq!(spec.replicas, Some(1));
         let pod = spec.template.spec.as_ref().unwrap();
@@ -963,7 +971,8 @@ spec:
         assert_eq!(m.len(), 1, "{m:?}");
         assert_eq!(m[0].0, Some(6));
         assert!(
-            m[0].1.contains("`data.b`: expected a string, found the boolean `true` (unquoted"),
+            m[0].1
+                .contains("`data.b`: expected a string, found the boolean `true` (unquoted"),
             "{m:?}"
         );
     }
@@ -974,7 +983,9 @@ spec:
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {a: }\ndata:\n  redis.db:\n  n: ~\n",
         );
         assert!(l.errors.is_empty(), "{:?}", messages(&l));
-        let Object::ConfigMap(cm) = &l.docs[0].object else { panic!("not typed") };
+        let Object::ConfigMap(cm) = &l.docs[0].object else {
+            panic!("not typed")
+        };
         let data = cm.data.as_ref().unwrap();
         assert_eq!(data.get("redis.db").map(String::as_str), Some(""));
         assert_eq!(data.get("n").map(String::as_str), Some(""));
@@ -982,8 +993,11 @@ spec:
         // a null struct field is as if absent; a null list item is an empty object
         let l = load("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: null\n  containers:\n    - name: a\n      ports: null\n");
         assert!(l.errors.is_empty(), "{:?}", messages(&l));
-        let l = load("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name:\n      image: x\n");
-        let Object::Pod(p) = &l.docs[0].object else { panic!("not typed") };
+        let l =
+            load("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name:\n      image: x\n");
+        let Object::Pod(p) = &l.docs[0].object else {
+            panic!("not typed")
+        };
         assert_eq!(p.spec.as_ref().unwrap().containers[0].name, "");
     }
 
@@ -999,7 +1013,11 @@ spec:
         );
         let l = load("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n    - port: \"80\"\n");
         let m = messages(&l);
-        assert!(m[0].1.contains("`spec.ports[0].port`: expected an integer, found the string \"80\""), "{m:?}");
+        assert!(
+            m[0].1
+                .contains("`spec.ports[0].port`: expected an integer, found the string \"80\""),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -1008,22 +1026,30 @@ spec:
         let m = messages(&l);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, Some(5));
-        assert!(m[0].1.contains("not valid base64 (a character that is not base64 at offset 5)"), "{m:?}");
+        assert!(
+            m[0].1
+                .contains("not valid base64 (a character that is not base64 at offset 5)"),
+            "{m:?}"
+        );
         assert!(!m[0].1.contains("shhhh") && !m[0].1.contains("Invalid symbol"), "{m:?}");
         // Go's decoder skips line breaks: a folded value is valid
         let l = load("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  k: |\n    aGVsbG8g\n    d29ybGQ=\n");
         assert!(l.errors.is_empty(), "{:?}", messages(&l));
-        let Object::Secret(s) = &l.docs[0].object else { panic!("not typed") };
+        let Object::Secret(s) = &l.docs[0].object else {
+            panic!("not typed")
+        };
         assert_eq!(s.data.as_ref().unwrap()["k"].0, b"hello world");
     }
 
     #[test]
     fn duplicate_keys_are_rejected_and_named() {
-        let l = load("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  hostNetwork: false\n");
+        let l =
+            load("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  hostNetwork: false\n");
         let m = messages(&l);
         assert_eq!(m.len(), 1);
         assert!(
-            m[0].1.starts_with("duplicate key `hostNetwork` in `spec`: the API server rejects"),
+            m[0].1
+                .starts_with("duplicate key `hostNetwork` in `spec`: the API server rejects"),
             "{m:?}"
         );
     }
@@ -1034,7 +1060,10 @@ spec:
         let l = load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: &x 0400\n  b: *x\n");
         let m = messages(&l);
         assert_eq!(m.len(), 1, "{m:?}");
-        assert!(m[0].1.contains("`data.a`: expected a string, found the number `256`"), "{m:?}");
+        assert!(
+            m[0].1.contains("`data.a`: expected a string, found the number `256`"),
+            "{m:?}"
+        );
     }
 
     #[test]

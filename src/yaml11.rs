@@ -98,7 +98,10 @@ fn is_yaml_float(s: &str) -> bool {
 
 /// A scalar starting with `.`: Go's `ParseFloat` on it (`.5`, `.5e3`).
 fn float_only(s: &str) -> Option<f64> {
-    if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse::<f64>().ok()
@@ -157,7 +160,9 @@ mod tests {
         for t in ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"] {
             assert_eq!(resolve_plain(t), Some(json!(true)), "{t}");
         }
-        for f in ["n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"] {
+        for f in [
+            "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
+        ] {
             assert_eq!(resolve_plain(f), Some(json!(false)), "{f}");
         }
         // only these spellings: go-yaml v2 reads the rest as strings
@@ -189,8 +194,26 @@ mod tests {
     #[test]
     fn strings_stay_strings() {
         for s in [
-            "2024-01-02", "1.2.3", "v1", "0x", "0xZZ", "-", "+", ".", "1e", "1:20", "12abc", "0b102", "inf", "nan",
-            "-.", "10Gi", "500m", "0.5.1", "e5", "127.0.0.1",
+            "2024-01-02",
+            "1.2.3",
+            "v1",
+            "0x",
+            "0xZZ",
+            "-",
+            "+",
+            ".",
+            "1e",
+            "1:20",
+            "12abc",
+            "0b102",
+            "inf",
+            "nan",
+            "-.",
+            "10Gi",
+            "500m",
+            "0.5.1",
+            "e5",
+            "127.0.0.1",
         ] {
             assert_eq!(resolve_plain(s), None, "{s}");
         }

@@ -84,7 +84,10 @@ fn bad_inputs_are_reported_with_file_and_line_and_the_rest_is_checked() {
     );
     let w = find("wrong-type.yaml");
     assert_eq!(w.1, Some(6));
-    assert!(w.2.contains("`spec.replicas`") && w.2.contains("expected an integer"), "{w:?}");
+    assert!(
+        w.2.contains("`spec.replicas`") && w.2.contains("expected an integer"),
+        "{w:?}"
+    );
     let i = find("inventory.yaml");
     assert_eq!(i.1, Some(6));
     assert!(i.2.contains("`keys[0].environment`"), "{i:?}");

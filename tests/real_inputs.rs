@@ -24,7 +24,13 @@ fn findings_in<'r>(r: &'r Value, file: &str) -> Vec<(&'r str, &'r str, u64)> {
         .unwrap()
         .iter()
         .filter(|f| f["file"] == file)
-        .map(|f| (f["rule"].as_str().unwrap(), f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -114,7 +120,9 @@ fn values_kubectl_rejects_are_explained_without_the_secret() {
     );
     assert_eq!(messages[1].0, 13);
     assert!(
-        messages[1].1.contains("`stringData.appId`: expected a string, found the number `1`"),
+        messages[1]
+            .1
+            .contains("`stringData.appId`: expected a string, found the number `1`"),
         "{messages:?}"
     );
 }
