@@ -223,8 +223,9 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
             return out;
         }
         Err(Unread::NotText(e, text)) => {
-            // a manifest that cannot be read is an input error; any other file a note
-            if is_manifest && text.as_deref().is_some_and(loader::looks_like_manifest) {
+            // a manifest that cannot be read is an input error, any other file a note; a
+            // file not read at all (too large) is taken for what its name says
+            if is_manifest && text.as_deref().is_none_or(loader::looks_like_manifest) {
                 out.loaded = loader::Loaded::failed(e);
             } else {
                 out.skipped = Some(e);

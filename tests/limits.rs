@@ -325,11 +325,25 @@ fn binary_and_non_utf8_files_are_skipped_with_a_note() {
     );
 
     // a manifest that is binary or not UTF-8 is an error instead: its objects go unchecked
-    let dir = folder_with(&[("bad.yaml", b"kind: Pod\0\n"), ("latin.yaml", b"kind: caf\xe9\n")]);
+    let dir = folder_with(&[
+        ("bad.yaml", b"apiVersion: v1\nkind: Pod\0\n"),
+        ("latin.yaml", b"apiVersion: v1\nkind: caf\xe9\n"),
+        // the same bytes in a `.yaml` that is not a manifest: a note, as for any file
+        ("data.yaml", b"rows: [1, 2]\0\n"),
+        ("words.yml", b"name: caf\xe9\n"),
+    ]);
     let (r, code) = check(dir.path(), &[]);
     assert_eq!(code, 2);
+    assert_eq!(errors(&r).len(), 2, "{:?}", errors(&r));
     assert_eq!(error_for(&r, "bad.yaml").2, "binary file (NUL bytes): not read");
-    assert_eq!(error_for(&r, "latin.yaml").0, Some(1));
+    assert_eq!(error_for(&r, "latin.yaml").0, Some(2));
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["data.yaml", "words.yml"]);
 }
 
 #[cfg(unix)]
