@@ -609,14 +609,12 @@ fn explain_type_error(message: &str, p: &str) -> String {
     let expected_text = if integer { "an integer" } else { expected };
     let hint = if expected == "a string" || expected == "a base64-encoded string" {
         if found.starts_with("integer") || found.starts_with("floating point") {
-            format!(
-                "found the number {}: the API server rejects a number here; quote it",
-                number_of(found)
-            )
+            // a number where a string belongs may be a PIN or a numeric password: not shown
+            "found a number: the API server rejects a number here; quote it".to_string()
         } else if found.starts_with("boolean") {
             format!(
                 "found the boolean {} (unquoted true/false/yes/no/on/off/y/n are booleans in YAML 1.1, as kubectl reads them): quote it",
-                number_of(found)
+                value_of(found)
             )
         } else if found == "map" {
             "found a mapping (unquoted `{{ … }}` or `key: value` text is a mapping in YAML): quote it".to_string()
@@ -633,8 +631,8 @@ fn explain_type_error(message: &str, p: &str) -> String {
     format!("expected {expected_text}, {hint}")
 }
 
-/// `integer `5`` -> `` `5` ``
-fn number_of(found: &str) -> &str {
+/// `boolean `true`` -> `` `true` ``
+fn value_of(found: &str) -> &str {
     found.split_once(' ').map_or(found, |(_, v)| v)
 }
 
@@ -1008,7 +1006,14 @@ spec:
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, Some(5));
         assert!(
-            m[0].1.ends_with("`stringData.githubAppID`: expected a string, found the number `1`: the API server rejects a number here; quote it"),
+            m[0].1.ends_with("`stringData.githubAppID`: expected a string, found a number: the API server rejects a number here; quote it"),
+            "{m:?}"
+        );
+        // a numeric password is not shown
+        let l = load("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  pin: 4711\n");
+        let m = messages(&l);
+        assert!(
+            m[0].1.contains("`stringData.pin`: expected a string, found a number") && !m[0].1.contains("4711"),
             "{m:?}"
         );
         let l = load("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n    - port: \"80\"\n");
@@ -1060,10 +1065,7 @@ spec:
         let l = load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: &x 0400\n  b: *x\n");
         let m = messages(&l);
         assert_eq!(m.len(), 1, "{m:?}");
-        assert!(
-            m[0].1.contains("`data.a`: expected a string, found the number `256`"),
-            "{m:?}"
-        );
+        assert!(m[0].1.contains("`data.a`: expected a string, found a number"), "{m:?}");
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub fn resolve_plain(s: &str) -> Option<Value> {
     }
     match s.as_bytes().first()? {
         b'.' => float_only(s).and_then(float_value),
-        b'+' | b'-' | b'0'..=b'9' => number(&s.replace('_', "")),
+        // most such scalars (`10Gi`, `1.2.3`) have no `_`: no copy for them
+        b'+' | b'-' | b'0'..=b'9' if s.contains('_') => number(&s.replace('_', "")),
+        b'+' | b'-' | b'0'..=b'9' => number(s),
         _ => None,
     }
 }

@@ -122,7 +122,7 @@ fn values_kubectl_rejects_are_explained_without_the_secret() {
     assert!(
         messages[1]
             .1
-            .contains("`stringData.appId`: expected a string, found the number `1`"),
+            .contains("`stringData.appId`: expected a string, found a number"),
         "{messages:?}"
     );
 }
