@@ -226,6 +226,27 @@ struct InputArgs {
     /// Do not read `.compliance.yaml` (or `.compliance.yml`) from the checked folder.
     #[arg(long)]
     no_config: bool,
+    /// The `helm` program that renders charts [default: `helm` on PATH].
+    #[arg(long, value_name = "PATH")]
+    helm_bin: Option<PathBuf>,
+    /// A values file passed to `helm template --values` (repeatable).
+    #[arg(long = "helm-values", value_name = "FILE")]
+    helm_values: Vec<PathBuf>,
+    /// A value passed to `helm template --set` (repeatable).
+    #[arg(long = "helm-set", value_name = "K=V")]
+    helm_set: Vec<String>,
+    /// The release name charts are rendered with [default: release].
+    #[arg(long, value_name = "NAME")]
+    helm_release: Option<String>,
+    /// The namespace charts are rendered into.
+    #[arg(long, value_name = "NS")]
+    helm_namespace: Option<String>,
+    /// Seconds a renderer (helm, kustomize) may run before it is stopped [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    render_timeout: Option<u64>,
+    /// Do not render Helm charts and Kustomize overlays (each is then reported as not rendered).
+    #[arg(long)]
+    no_render: bool,
 }
 
 impl InputArgs {
@@ -250,6 +271,17 @@ impl InputArgs {
         if let Some(f) = &file {
             f.apply_to(&mut opts);
         }
+        // flags add to the configuration's lists and override its scalars
+        let r = &mut opts.render;
+        r.helm_values.extend(self.helm_values);
+        r.helm_set.extend(self.helm_set);
+        r.helm_bin = self.helm_bin.or(r.helm_bin.take());
+        r.release = self.helm_release.unwrap_or(std::mem::take(&mut r.release));
+        r.namespace = self.helm_namespace.or(r.namespace.take());
+        if let Some(s) = self.render_timeout {
+            r.timeout = std::time::Duration::from_secs(s);
+        }
+        r.enabled &= !self.no_render;
         Ok((opts, file, stdin))
     }
 }
