@@ -324,6 +324,29 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The command line for the audit trail: the program by name (so that it does not depend
+/// on where it is installed), and `--helm-set` values masked (they may be secrets).
+fn audit_command_line(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mask = |expr: &str| match expr.split_once('=') {
+        Some((k, _)) => format!("{k}=…"),
+        None => expr.to_string(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, a) in args.enumerate() {
+        let after_set = out.last().is_some_and(|p| p == "--helm-set");
+        out.push(if i == 0 {
+            "compliance".to_string()
+        } else if after_set {
+            mask(&a)
+        } else if let Some(e) = a.strip_prefix("--helm-set=") {
+            format!("--helm-set={}", mask(e))
+        } else {
+            a
+        });
+    }
+    out
+}
+
 fn run_check(a: CheckArgs) -> ExitCode {
     let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
         Ok(b) => b,
@@ -354,16 +377,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
     opts.fail_on = a.fail_on.or(file.and_then(|f| f.fail_on)).unwrap_or(Severity::High);
     opts.baseline = baseline;
     // the program by name, so that the audit trail does not depend on where it is installed
-    opts.command_line = std::env::args_os()
-        .enumerate()
-        .map(|(i, a)| {
-            if i == 0 {
-                "compliance".to_string()
-            } else {
-                a.to_string_lossy().into_owned()
-            }
-        })
-        .collect();
+    opts.command_line = audit_command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
     // loaded once, here: SARIF and JUnit list every rule
     let rules = match opts.load_rules() {
         Ok(r) => r,

@@ -130,10 +130,38 @@ pub fn plan(candidates: &[Candidate], settings: &Settings, max_file_bytes: u64) 
     let mut out = Plan::default();
     helm::plan(candidates, settings, &mut out);
     kustomize::plan(candidates, settings, max_file_bytes, &mut out);
-    out.outputs.sort_by(|a, b| a.display.cmp(&b.display));
+    out.outputs = merge(std::mem::take(&mut out.outputs));
     out.unread.sort();
     out.errors.sort();
     out
+}
+
+/// One output per source file. Overlays that share a base render its objects once each:
+/// a document rendered identically by several overlays is kept once (and the overlays are
+/// all named in its provenance); one they change differently is kept per variant.
+fn merge(mut outputs: Vec<Output>) -> Vec<Output> {
+    outputs.sort_by(|a, b| {
+        (&a.display, &a.provenance.kustomization).cmp(&(&b.display, &b.provenance.kustomization))
+    });
+    let mut merged: Vec<Output> = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        let Some(last) = merged.last_mut().filter(|m| m.display == o.display) else {
+            merged.push(o);
+            continue;
+        };
+        let have: std::collections::HashSet<String> = documents(&last.text).into_iter().collect();
+        for doc in documents(&o.text) {
+            if !have.contains(&doc) {
+                last.text.push_str("---\n");
+                last.text.push_str(&doc);
+            }
+        }
+        if let (Some(a), Some(b)) = (&mut last.provenance.kustomization, &o.provenance.kustomization) {
+            a.push_str(", ");
+            a.push_str(b);
+        }
+    }
+    merged
 }
 
 /// `dir/name`, or `name` for the checked folder itself.
