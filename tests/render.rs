@@ -91,7 +91,10 @@ fn a_real_chart_is_rendered_and_findings_name_its_templates() {
     assert_eq!(sub["file"], "litellm-helm/charts/postgresql/templates/statefulset.yaml");
     assert_eq!(sub["resource"], "StatefulSet release-postgresql");
     // no finding on the templates as text, nor on values.yaml as a manifest
-    assert!(findings(&report).iter().all(|f| f["rendered"]["by"] == "helm"), "{report:#}");
+    assert!(
+        findings(&report).iter().all(|f| f["rendered"]["by"] == "helm"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -99,13 +102,25 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
     let Some(helm) = helm() else { return };
     let dir = Path::new(FIXTURES).join("helm");
     let bin = helm.to_str().unwrap();
-    let (report, code) = check_json(&dir, &["--no-config", "--exclude", "litellm-helm/**", "--helm-bin", bin]);
+    let (report, code) = check_json(
+        &dir,
+        &["--no-config", "--exclude", "litellm-helm/**", "--helm-bin", bin],
+    );
     assert_eq!(code, 2);
     let errs = errors(&report);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].starts_with("required-value/Chart.yaml: Helm chart not rendered"), "{errs:?}");
-    assert!(errs[0].contains("redis.auth.username is required when redis.deploy=true"), "{errs:?}");
-    assert!(errs[0].contains("`helm template release required-value | compliance check -`"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("required-value/Chart.yaml: Helm chart not rendered"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].contains("redis.auth.username is required when redis.deploy=true"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].contains("`helm template release required-value | compliance check -`"),
+        "{errs:?}"
+    );
     // evidence not read: no control passes, each says which chart
     for c in report["checklist"].as_array().unwrap() {
         assert_ne!(c["status"], "pass", "{c}");
@@ -132,7 +147,10 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
     let f = &findings(&report)[0];
     assert_eq!(f["file"], "required-value/templates/redis-secret.yaml");
     assert_eq!(f["resource"], "Secret ai/release-redis-auth");
-    assert_eq!(f["rendered"]["set"], serde_json::json!(["redis.auth.username", "redis.auth.password"]));
+    assert_eq!(
+        f["rendered"]["set"],
+        serde_json::json!(["redis.auth.username", "redis.auth.password"])
+    );
     assert!(!report.to_string().contains("not-a-real-password"));
 }
 
@@ -141,7 +159,12 @@ fn missing_dependencies_are_a_render_error_never_fetched() {
     let Some(helm) = helm() else { return };
     let src = Path::new(FIXTURES).join("helm/litellm-helm");
     let dir = tempfile::tempdir().unwrap();
-    for rel in ["Chart.yaml", "values.yaml", "templates/_helpers.tpl", "templates/service.yaml"] {
+    for rel in [
+        "Chart.yaml",
+        "values.yaml",
+        "templates/_helpers.tpl",
+        "templates/service.yaml",
+    ] {
         let to = dir.path().join("litellm-helm").join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(src.join(rel), to).unwrap();
@@ -150,7 +173,10 @@ fn missing_dependencies_are_a_render_error_never_fetched() {
     assert_eq!(code, 2);
     let errs = errors(&report);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("missing in charts/ directory: postgresql, redis"), "{errs:?}");
+    assert!(
+        errs[0].contains("missing in charts/ directory: postgresql, redis"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -223,14 +249,20 @@ fn kustomize_findings_point_at_the_resource_file_once() {
     assert_eq!(k2[0]["rendered"]["kustomization"], "prod");
     // a kustomize that fails leaves the resources checked as written, once
     let bad = folder(&[
-        ("base/kustomization.yaml", "resources:\n  - deployment.yaml\n  - missing.yaml\n"),
+        (
+            "base/kustomization.yaml",
+            "resources:\n  - deployment.yaml\n  - missing.yaml\n",
+        ),
         ("base/deployment.yaml", deployment),
     ]);
     let (report, code) = check_json(bad.path(), &["--no-config"]);
     assert_eq!(code, 2);
     let errs = errors(&report);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].starts_with("base/kustomization.yaml: Kustomize overlay not rendered"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("base/kustomization.yaml: Kustomize overlay not rendered"),
+        "{errs:?}"
+    );
     assert!(errs[0].contains("| compliance check -`"), "{errs:?}");
     let k2: Vec<&Value> = findings(&report).iter().filter(|f| f["rule"] == "K8S-002").collect();
     assert_eq!(k2.len(), 1);

@@ -157,7 +157,7 @@ pub(super) fn plan(candidates: &[Candidate], settings: &Settings, max_bytes: u64
         .filter(|(i, k)| !used.contains(i) && !k.component)
         .map(|(_, k)| k)
         .collect();
-    let rendered: Vec<(&Kustomization, Vec<String>, Result<Vec<Output>, InputError>)> = tops
+    let rendered: Vec<(&Kustomization, Vec<String>, Rendered)> = tops
         .into_par_iter()
         .map(|k| {
             let closure = Closure::of(k, &all, &by_dir, &by_path);
@@ -185,6 +185,9 @@ pub(super) fn plan(candidates: &[Candidate], settings: &Settings, max_bytes: u64
         }
     }
 }
+
+/// An overlay's objects, or why it did not render.
+type Rendered = Result<Vec<Output>, InputError>;
 
 /// What an overlay reads, through its local bases and components.
 #[derive(Debug, Default)]

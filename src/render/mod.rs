@@ -140,9 +140,7 @@ pub fn plan(candidates: &[Candidate], settings: &Settings, max_file_bytes: u64) 
 /// a document rendered identically by several overlays is kept once (and the overlays are
 /// all named in its provenance); one they change differently is kept per variant.
 fn merge(mut outputs: Vec<Output>) -> Vec<Output> {
-    outputs.sort_by(|a, b| {
-        (&a.display, &a.provenance.kustomization).cmp(&(&b.display, &b.provenance.kustomization))
-    });
+    outputs.sort_by(|a, b| (&a.display, &a.provenance.kustomization).cmp(&(&b.display, &b.provenance.kustomization)));
     let mut merged: Vec<Output> = Vec::with_capacity(outputs.len());
     for o in outputs {
         let Some(last) = merged.last_mut().filter(|m| m.display == o.display) else {
