@@ -58,8 +58,8 @@ pub(super) fn plan(candidates: &[Candidate], settings: &Settings, out: &mut Plan
     use rayon::prelude::*;
     let charts = find(candidates);
     for c in candidates {
-        if charts.iter().any(|ch| inside(&c.display, &ch.display)) && is_chart_source(&c.display) {
-            out.roles.insert(c.display.clone(), Role::Rendered);
+        if let Some(ch) = charts.iter().find(|ch| inside(&c.display, &ch.display)) {
+            out.roles.insert(c.display.clone(), role(&c.display, &ch.display));
         }
     }
     let rendered: Vec<(Chart, Result<Vec<Output>, InputError>)> = charts
@@ -80,10 +80,26 @@ pub(super) fn plan(candidates: &[Candidate], settings: &Settings, out: &mut Plan
     }
 }
 
-/// Files of a chart that only mean something rendered: YAML and JSON (templates, values,
-/// `Chart.yaml`, subcharts' files). Other files keep being scanned as source text.
-fn is_chart_source(display: &str) -> bool {
-    crate::loader::is_manifest_path(display) || display.ends_with(".tpl")
+/// A chart's templates (its own, its subcharts', `crds/`) are read through the rendered
+/// output; its other files are helm's input, scanned as text.
+fn role(display: &str, chart: &str) -> Role {
+    let rel = if chart.is_empty() {
+        display
+    } else {
+        display
+            .strip_prefix(chart)
+            .map_or(display, |r| r.trim_start_matches('/'))
+    };
+    let rendered = rel
+        .split('/')
+        .rev()
+        .skip(1)
+        .any(|dir| dir == "templates" || dir == "crds");
+    if rendered {
+        Role::Rendered
+    } else {
+        Role::ChartFile
+    }
 }
 
 /// The arguments after the program name.
@@ -221,6 +237,17 @@ mod tests {
             path: PathBuf::from("/r").join(display),
             display: display.to_string(),
         }
+    }
+
+    #[test]
+    fn templates_are_rendered_and_other_chart_files_scanned() {
+        assert_eq!(role("c/templates/a.yaml", "c"), Role::Rendered);
+        assert_eq!(role("c/templates/tests/t.yaml", "c"), Role::Rendered);
+        assert_eq!(role("c/charts/pg/templates/s.yaml", "c"), Role::Rendered);
+        assert_eq!(role("templates/a.yaml", ""), Role::Rendered);
+        assert_eq!(role("c/values.yaml", "c"), Role::ChartFile);
+        assert_eq!(role("c/Chart.yaml", "c"), Role::ChartFile);
+        assert_eq!(role("c/ci/values-templates.yaml", "c"), Role::ChartFile);
     }
 
     #[test]

@@ -162,7 +162,7 @@ pub(super) fn plan(candidates: &[Candidate], settings: &Settings, max_bytes: u64
         .map(|k| {
             let closure = Closure::of(k, &all, &by_dir, &by_path);
             let resources = closure.files.iter().map(|(_, d)| d.clone()).collect();
-            (k, resources, render(k, &closure, settings))
+            (k, resources, render(k, &closure, settings, max_bytes))
         })
         .collect();
     for (k, resources, result) in rendered {
@@ -262,7 +262,7 @@ fn command(k: &Kustomization, tool: &str) -> String {
     format!("{} | compliance check -", shell_line(&w))
 }
 
-fn render(k: &Kustomization, closure: &Closure, s: &Settings) -> Result<Vec<Output>, InputError> {
+fn render(k: &Kustomization, closure: &Closure, s: &Settings, max_bytes: u64) -> Rendered {
     let fail = |why: String, tool: &str| {
         InputError::new(
             &k.file,
@@ -299,7 +299,7 @@ fn render(k: &Kustomization, closure: &Closure, s: &Settings) -> Result<Vec<Outp
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let stdout = process::run(&bin, &args, &cwd, &s.bounds()).map_err(|f| fail(describe(tool, &f), tool))?;
-    Ok(split(&String::from_utf8_lossy(&stdout), k, closure))
+    Ok(split(&String::from_utf8_lossy(&stdout), k, closure, max_bytes))
 }
 
 /// (kind, name) of a document, when it has them.
@@ -313,10 +313,11 @@ fn identity(doc: &str) -> Option<(String, String)> {
 /// Assigns each rendered object to the resource file it came from (same kind and name,
 /// or the same kind and a name that contains the original one, as `namePrefix` and
 /// `nameSuffix` make it), else to the kustomization file; one text per file.
-fn split(text: &str, k: &Kustomization, closure: &Closure) -> Vec<Output> {
+fn split(text: &str, k: &Kustomization, closure: &Closure, max_bytes: u64) -> Vec<Output> {
     let mut origins: Vec<(String, String, &str)> = Vec::new();
     for (path, display) in &closure.files {
-        let Ok(src) = std::fs::read_to_string(path) else {
+        let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= max_bytes);
+        let Some(src) = small.then(|| std::fs::read_to_string(path).ok()).flatten() else {
             continue;
         };
         for doc in documents(&src) {

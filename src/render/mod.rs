@@ -4,10 +4,10 @@
 //! sources. The rendered text goes through the same loader as any file, under the name of
 //! the file it came from, so positions and rules work unchanged.
 //!
-//! What the sources become ([`Role`]): files under a chart folder and the resources of a
+//! What the sources become ([`Role`]): a chart's templates and the resources of a
 //! rendered overlay are judged through the rendered objects (never loaded themselves: a
-//! template is not YAML); a file a kustomization lists as a patch is a fragment (never an
-//! object). A render that fails is one input error at `Chart.yaml` or `kustomization.yaml`,
+//! template is not YAML); a chart's other files and the files a kustomization lists as
+//! patches are not objects (scanned as text, never loaded as manifests). A render that fails is one input error at `Chart.yaml` or `kustomization.yaml`,
 //! with the tool's message and the command that renders it.
 
 pub mod helm;
@@ -106,6 +106,9 @@ pub enum Role {
     /// A kustomize patch: part of an object, never judged as one, never an error; its text
     /// is still scanned like any source file.
     Fragment,
+    /// A chart's own file outside `templates/` (`values.yaml`, `Chart.yaml`, `ci/*.yaml`):
+    /// input to helm, not an object; scanned like any source file.
+    ChartFile,
 }
 
 /// Charts and overlays found among the discovered files, rendered.
