@@ -558,6 +558,27 @@ mod tests {
     }
 
     #[test]
+    fn render_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".compliance.yaml");
+        let text = "render:\n  timeoutSeconds: 5\n  helm:\n    values: [deploy/prod.yaml]\n    set: [\"image.tag=1\"]\n    release: gw\n    namespace: ai\n";
+        std::fs::write(&file, text).unwrap();
+        let r = read(&file).unwrap().render;
+        assert_eq!(r.helm_values, [dir.path().join("deploy/prod.yaml")]);
+        assert_eq!(r.helm_set, ["image.tag=1"]);
+        assert_eq!((r.release.as_str(), r.namespace.as_deref()), ("gw", Some("ai")));
+        assert_eq!(r.timeout, std::time::Duration::from_secs(5));
+        assert!(r.enabled);
+        let m = messages(parse("c.yaml", "render:\n  helm:\n    set: [novalue]\n    repo: x\n"));
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m.iter()
+                .any(|x| x.starts_with("c.yaml:4:5: unknown key `repo` in `render.helm`")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
     fn paths_resolve_against_the_file_and_globs_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(".compliance.yaml");

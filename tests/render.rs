@@ -118,7 +118,7 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
         "{errs:?}"
     );
     assert!(
-        errs[0].contains("`helm template release required-value | compliance check -`"),
+        errs[0].contains("`helm template release tests/fixtures/render/helm/required-value | compliance check -`"),
         "{errs:?}"
     );
     // evidence not read: no control passes, each says which chart

@@ -133,11 +133,12 @@ fn safe_path(p: &Path) -> PathBuf {
 /// The command a user runs to render the chart and check the result; `--helm-set` values
 /// are not repeated (they may be secrets).
 pub fn command(chart: &Chart, s: &Settings) -> String {
+    // the folder as the user can reach it from where `compliance` ran
     let mut w = vec![
         "helm".to_string(),
         "template".to_string(),
         s.release.clone(),
-        chart.name(),
+        safe_path(&chart.dir).display().to_string(),
     ];
     if let Some(ns) = &s.namespace {
         w.extend(["--namespace".to_string(), ns.clone()]);
@@ -286,7 +287,7 @@ mod tests {
     fn the_command_never_repeats_set_values() {
         let chart = Chart {
             dir: PathBuf::from("c"),
-            display: "c".into(),
+            display: "x/c".into(),
         };
         let s = Settings {
             helm_set: vec!["db.password=hunter2".into()],
@@ -305,7 +306,7 @@ mod tests {
     #[test]
     fn a_missing_helm_is_one_error_at_chart_yaml() {
         let chart = Chart {
-            dir: PathBuf::from("/nonexistent"),
+            dir: PathBuf::from("c"),
             display: "c".into(),
         };
         let s = Settings {

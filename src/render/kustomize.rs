@@ -252,11 +252,9 @@ fn program(dir: &Path) -> Option<(PathBuf, Vec<OsString>, &'static str)> {
 }
 
 fn command(k: &Kustomization, tool: &str) -> String {
-    let dir = if k.display.is_empty() {
-        ".".to_string()
-    } else {
-        k.display.clone()
-    };
+    // the folder as the user can reach it from where `compliance` ran
+    let dir = k.dir.display().to_string();
+    let dir = if dir.is_empty() { ".".to_string() } else { dir };
     let mut w: Vec<String> = tool.split(' ').map(str::to_string).collect();
     w.push(dir);
     format!("{} | compliance check -", shell_line(&w))
