@@ -247,6 +247,17 @@ fn kustomize_findings_point_at_the_resource_file_once() {
     assert_eq!(k2[0]["resource"], "Deployment shop/prod-api");
     assert_eq!(k2[0]["rendered"]["by"], "kustomize");
     assert_eq!(k2[0]["rendered"]["kustomization"], "prod");
+    let text = common::compliance()
+        .arg("check")
+        .arg(dir.path())
+        .arg("--no-config")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("    rendered: by kustomize from `prod` (the line is in its rendered output)\n"),
+        "{text}"
+    );
     // a kustomize that fails leaves the resources checked as written, once
     let bad = folder(&[
         (

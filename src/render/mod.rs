@@ -88,6 +88,21 @@ pub struct Provenance {
     pub namespace: Option<String>,
 }
 
+impl Provenance {
+    /// In words, for the text report: ``by helm from chart `deploy/chart` (values `v.yaml`)``.
+    pub fn describe(&self) -> String {
+        let mut s = match (&self.chart, &self.kustomization) {
+            (Some(c), _) => format!("by {} from chart `{c}`", self.by),
+            (None, Some(k)) => format!("by {} from `{k}`", self.by),
+            (None, None) => format!("by {}", self.by),
+        };
+        if !self.values.is_empty() {
+            s.push_str(&format!(" with values `{}`", self.values.join("`, `")));
+        }
+        s
+    }
+}
+
 /// The rendered objects of one source file (a template, a kustomize resource).
 #[derive(Debug, Clone)]
 pub struct Output {
