@@ -12,6 +12,7 @@ use crate::mask;
 use crate::model::{Attr, Resource};
 use crate::policy::{self, RuleSet};
 use crate::position;
+use crate::render::{self, Role};
 use crate::report::{Audit, BySeverity, InputDigest, Report, Summary, Tool};
 use crate::scan;
 use crate::source::Pos;
@@ -49,6 +50,8 @@ pub struct Options {
     pub rule_settings: crate::config::RuleSettings,
     /// The configuration file read, for the audit trail.
     pub config: Option<InputDigest>,
+    /// How Helm charts and Kustomize overlays are rendered.
+    pub render: crate::render::Settings,
 }
 
 impl Options {
@@ -68,6 +71,7 @@ impl Options {
             baseline: None,
             rule_settings: crate::config::RuleSettings::default(),
             config: None,
+            render: crate::render::Settings::default(),
         }
     }
 
@@ -103,6 +107,8 @@ struct Input {
     text: Option<String>,
     /// SHA-256 and size of what was read, for the audit trail.
     digest: Option<(String, u64)>,
+    /// Rendered output (of a chart's template, of an overlay's resource): from where.
+    rendered: Option<crate::render::Provenance>,
 }
 
 fn sha256(bytes: &[u8]) -> (String, u64) {
@@ -200,13 +206,16 @@ struct FileResult {
     skipped: Option<InputError>,
 }
 
-fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
-    let is_manifest = loader::is_manifest_path(&c.display);
+fn read_one(i: usize, c: &discover::Candidate, limits: &Limits, role: Option<Role>) -> FileResult {
+    // a chart's template or an overlay's resource is judged through the rendered objects,
+    // a kustomize patch is not an object: neither is loaded itself
+    let is_manifest = loader::is_manifest_path(&c.display) && role.is_none();
     let mut out = FileResult {
         input: Input {
             display: c.display.clone(),
             text: None,
             digest: None,
+            rendered: None,
         },
         loaded: loader::Loaded::default(),
         scanned: None,
@@ -242,6 +251,12 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         }
         out.manifest = !out.loaded.docs.is_empty() || !out.loaded.errors.is_empty();
     }
+    if role == Some(Role::Rendered) {
+        // its content is checked as rendered; scanned like a manifest (secret files only)
+        out.scanned = Some(scan::scan_file(i, &c.display, &c.path, None));
+        out.manifest = true;
+        return out;
+    }
     if out.manifest {
         out.scanned = Some(scan::scan_file(i, &c.display, &c.path, None));
         out.input.text = Some(text);
@@ -274,13 +289,36 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         .into_iter()
         .partition(|(f, m)| m.starts_with(discover::BROKEN_LINK) && !loader::is_manifest_path(f));
     let mut errors: Vec<InputError> = skipped.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect();
+    let plan = render::plan(&candidates, &opts.render, opts.limits.max_file_bytes);
+    clock.lap("render");
 
     // read, parse and scan in parallel; file indexes follow the sorted order
     let mut results: Vec<FileResult> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| read_one(i, c, &opts.limits))
+        .map(|(i, c)| read_one(i, c, &opts.limits, plan.role(&c.display)))
         .collect();
+    // rendered objects: one input per source file, after the files read
+    let first = results.len();
+    let rendered: Vec<FileResult> = plan
+        .outputs
+        .par_iter()
+        .enumerate()
+        .map(|(n, o)| FileResult {
+            loaded: loader::load_text(first + n, &o.display, &o.text, &opts.limits),
+            input: Input {
+                display: o.display.clone(),
+                text: Some(o.text.clone()),
+                digest: None,
+                rendered: Some(o.provenance.clone()),
+            },
+            scanned: None,
+            manifest: true,
+            skipped: None,
+        })
+        .collect();
+    results.extend(rendered);
+    errors.extend(plan.errors.iter().cloned());
     if let Some(text) = stdin {
         let loaded = loader::load_text(results.len(), STDIN, &text, &opts.limits);
         results.push(FileResult {
@@ -288,6 +326,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 display: STDIN.to_string(),
                 digest: Some(sha256(text.as_bytes())),
                 text: Some(text),
+                rendered: None,
             },
             loaded,
             scanned: None,
@@ -311,7 +350,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 file: note.file,
                 reason: note.message,
             });
-        } else if r.input.text.is_some() || r.scanned.is_some() {
+        } else if r.input.rendered.is_none() && (r.input.text.is_some() || r.scanned.is_some()) {
             files_read += 1;
         }
         if r.manifest {
@@ -377,7 +416,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     errors.dedup();
 
     let errored: std::collections::BTreeSet<&str> = evaluation.errors.iter().map(|e| e.rule.as_str()).collect();
-    let checklist = checklist::roll_up(rules, &resources, &findings, &errored);
+    let checklist = checklist::roll_up(rules, &resources, &findings, &errored, &plan.unread);
     let failed = findings
         .iter()
         .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
@@ -458,6 +497,7 @@ pub fn evaluate_documents(
             display: n.clone(),
             text: None,
             digest: None,
+            rendered: None,
         })
         .collect();
     let (placed, errors) = findings(rules, &resources, &evaluation, &inputs);
@@ -607,6 +647,7 @@ fn findings(
                 checklist: rule.checklist.clone(),
                 category: rule.category.clone(),
                 baseline: false,
+                rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone()),
                 identity: r.identity.clone(),
             };
             Some((finding, h.resource))

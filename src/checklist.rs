@@ -2,7 +2,9 @@
 //! at least one resource and none of them fired: no data is "no-evidence", never "pass".
 //! A control that lost a rule to the configuration (`rules.disable`) is never "pass"
 //! either (the rest of its rules do not speak for the disabled one), and a control with a
-//! rule that could not be evaluated "fail"s: evaluation errors fail closed.
+//! rule that could not be evaluated "fail"s: evaluation errors fail closed. While a Helm
+//! chart or Kustomize overlay could not be rendered, no control passes: its objects are
+//! evidence that was not read.
 
 use crate::finding::Finding;
 use crate::model::{Attr, Kind, Resource};
@@ -72,6 +74,10 @@ pub struct Control {
     /// the control fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errored: Vec<String>,
+    /// Helm charts and Kustomize overlays that were not rendered: their objects were not
+    /// read, so the control cannot pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 /// Does entity `r` count as evidence for `rule`? By default every entity the rule applies
@@ -92,12 +98,14 @@ fn evidences(rule: &Rule, r: &Resource) -> bool {
     kind.is_none_or(|k| k == r.kind) && fact.is_none_or(|f| r.attr(f) == Some(&Attr::Bool(true)))
 }
 
-/// `errored`: the ids of the rules that could not be evaluated on some entity.
+/// `errored`: the ids of the rules that could not be evaluated on some entity. `unread`:
+/// charts and overlays that did not render (evidence not read: no control passes).
 pub fn roll_up(
     rules: &RuleSet,
     resources: &[Resource],
     findings: &[Finding],
     errored: &std::collections::BTreeSet<&str>,
+    unread: &[String],
 ) -> Vec<Control> {
     CONTROLS
         .iter()
@@ -131,7 +139,7 @@ pub fn roll_up(
                 .collect();
             let status = if fired > 0 || !failed_rules.is_empty() {
                 Status::Fail
-            } else if resources > 0 && disabled.is_empty() {
+            } else if resources > 0 && disabled.is_empty() && unread.is_empty() {
                 Status::Pass
             } else {
                 Status::NoEvidence
@@ -147,6 +155,7 @@ pub fn roll_up(
                 findings: fired,
                 disabled,
                 errored: failed_rules,
+                unread: unread.to_vec(),
             }
         })
         .collect()

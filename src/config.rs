@@ -40,6 +40,30 @@ pub struct Config {
     pub waivers: Vec<PathBuf>,
     #[serde(default)]
     pub output: OutputConfig,
+    #[serde(default)]
+    pub render: RenderConfig,
+}
+
+/// `render:`: how Helm charts and Kustomize overlays are rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RenderConfig {
+    pub enabled: Option<bool>,
+    pub timeout_seconds: Option<u64>,
+    #[serde(default)]
+    pub helm: HelmConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelmConfig {
+    pub bin: Option<PathBuf>,
+    #[serde(default)]
+    pub values: Vec<PathBuf>,
+    #[serde(default)]
+    pub set: Vec<String>,
+    pub release: Option<String>,
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -165,6 +189,8 @@ pub struct File {
     pub waivers: Vec<PathBuf>,
     pub format: Option<String>,
     pub output_dir: Option<PathBuf>,
+    /// Rendering settings, paths resolved.
+    pub render: crate::render::Settings,
 }
 
 impl File {
@@ -179,6 +205,7 @@ impl File {
         opts.waiver_files = self.waivers.iter().chain(&opts.waiver_files).cloned().collect();
         opts.rule_settings = self.rules.clone();
         opts.config = Some(self.digest.clone());
+        opts.render = self.render.clone();
     }
 }
 
@@ -279,6 +306,19 @@ pub fn read(path: &Path) -> Result<File> {
         waivers: config.waivers.iter().map(resolve).collect(),
         format: config.output.format,
         output_dir: config.output.dir.as_ref().map(resolve),
+        render: {
+            let (r, d) = (&config.render, crate::render::Settings::default());
+            crate::render::Settings {
+                enabled: r.enabled.unwrap_or(d.enabled),
+                helm_bin: r.helm.bin.as_ref().map(resolve),
+                helm_values: r.helm.values.iter().map(resolve).collect(),
+                helm_set: r.helm.set.clone(),
+                release: r.helm.release.clone().unwrap_or(d.release),
+                namespace: r.helm.namespace.clone(),
+                timeout: r.timeout_seconds.map_or(d.timeout, std::time::Duration::from_secs),
+                max_output: d.max_output,
+            }
+        },
     })
 }
 
@@ -515,6 +555,27 @@ mod tests {
         assert!(m[0].starts_with("c.yaml:1:1: the configuration:"), "{m:?}");
         let m = messages(parse("c.yaml", "failOn: [high\n"));
         assert!(m[0].starts_with("c.yaml:") && m[0].contains("invalid YAML"), "{m:?}");
+    }
+
+    #[test]
+    fn render_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".compliance.yaml");
+        let text = "render:\n  timeoutSeconds: 5\n  helm:\n    values: [deploy/prod.yaml]\n    set: [\"image.tag=1\"]\n    release: gw\n    namespace: ai\n";
+        std::fs::write(&file, text).unwrap();
+        let r = read(&file).unwrap().render;
+        assert_eq!(r.helm_values, [dir.path().join("deploy/prod.yaml")]);
+        assert_eq!(r.helm_set, ["image.tag=1"]);
+        assert_eq!((r.release.as_str(), r.namespace.as_deref()), ("gw", Some("ai")));
+        assert_eq!(r.timeout, std::time::Duration::from_secs(5));
+        assert!(r.enabled);
+        let m = messages(parse("c.yaml", "render:\n  helm:\n    set: [novalue]\n    repo: x\n"));
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m.iter()
+                .any(|x| x.starts_with("c.yaml:4:5: unknown key `repo` in `render.helm`")),
+            "{m:?}"
+        );
     }
 
     #[test]

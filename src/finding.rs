@@ -65,6 +65,9 @@ pub struct Finding {
     /// In the `--baseline` file: listed, but does not fail the run. Serialized only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub baseline: bool,
+    /// For an object rendered from a Helm chart or a Kustomize overlay: by what, from where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<crate::render::Provenance>,
     /// What tells apart findings that share rule, file, resource and path: for the source
     /// scanner, a digest of the line's text (so that moving the line keeps the identity and
     /// two keys in one file stay two findings). Not reported.

@@ -26,6 +26,7 @@ pub mod model;
 pub mod path;
 pub mod policy;
 pub mod position;
+pub mod render;
 pub mod report;
 pub mod scan;
 pub mod source;

@@ -226,6 +226,27 @@ struct InputArgs {
     /// Do not read `.compliance.yaml` (or `.compliance.yml`) from the checked folder.
     #[arg(long)]
     no_config: bool,
+    /// The `helm` program that renders charts [default: `helm` on PATH].
+    #[arg(long, value_name = "PATH")]
+    helm_bin: Option<PathBuf>,
+    /// A values file passed to `helm template --values` (repeatable).
+    #[arg(long = "helm-values", value_name = "FILE")]
+    helm_values: Vec<PathBuf>,
+    /// A value passed to `helm template --set` (repeatable).
+    #[arg(long = "helm-set", value_name = "K=V")]
+    helm_set: Vec<String>,
+    /// The release name charts are rendered with [default: release].
+    #[arg(long, value_name = "NAME")]
+    helm_release: Option<String>,
+    /// The namespace charts are rendered into.
+    #[arg(long, value_name = "NS")]
+    helm_namespace: Option<String>,
+    /// Seconds a renderer (helm, kustomize) may run before it is stopped [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    render_timeout: Option<u64>,
+    /// Do not render Helm charts and Kustomize overlays (each is then reported as not rendered).
+    #[arg(long)]
+    no_render: bool,
 }
 
 impl InputArgs {
@@ -250,6 +271,17 @@ impl InputArgs {
         if let Some(f) = &file {
             f.apply_to(&mut opts);
         }
+        // flags add to the configuration's lists and override its scalars
+        let r = &mut opts.render;
+        r.helm_values.extend(self.helm_values);
+        r.helm_set.extend(self.helm_set);
+        r.helm_bin = self.helm_bin.or(r.helm_bin.take());
+        r.release = self.helm_release.unwrap_or(std::mem::take(&mut r.release));
+        r.namespace = self.helm_namespace.or(r.namespace.take());
+        if let Some(s) = self.render_timeout {
+            r.timeout = std::time::Duration::from_secs(s);
+        }
+        r.enabled &= !self.no_render;
         Ok((opts, file, stdin))
     }
 }
@@ -292,6 +324,29 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The command line for the audit trail: the program by name (so that it does not depend
+/// on where it is installed), and `--helm-set` values masked (they may be secrets).
+fn audit_command_line(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mask = |expr: &str| match expr.split_once('=') {
+        Some((k, _)) => format!("{k}=…"),
+        None => expr.to_string(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, a) in args.enumerate() {
+        let after_set = out.last().is_some_and(|p| p == "--helm-set");
+        out.push(if i == 0 {
+            "compliance".to_string()
+        } else if after_set {
+            mask(&a)
+        } else if let Some(e) = a.strip_prefix("--helm-set=") {
+            format!("--helm-set={}", mask(e))
+        } else {
+            a
+        });
+    }
+    out
+}
+
 fn run_check(a: CheckArgs) -> ExitCode {
     let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
         Ok(b) => b,
@@ -322,16 +377,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
     opts.fail_on = a.fail_on.or(file.and_then(|f| f.fail_on)).unwrap_or(Severity::High);
     opts.baseline = baseline;
     // the program by name, so that the audit trail does not depend on where it is installed
-    opts.command_line = std::env::args_os()
-        .enumerate()
-        .map(|(i, a)| {
-            if i == 0 {
-                "compliance".to_string()
-            } else {
-                a.to_string_lossy().into_owned()
-            }
-        })
-        .collect();
+    opts.command_line = audit_command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
     // loaded once, here: SARIF and JUnit list every rule
     let rules = match opts.load_rules() {
         Ok(r) => r,

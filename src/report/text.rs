@@ -28,6 +28,13 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
         let _ = writeln!(out, "    {}", f.message);
         let _ = writeln!(out, "    at `{}` in {}", f.path, f.resource);
         let _ = writeln!(out, "    fix: {}", f.remediation);
+        if let Some(r) = &f.rendered {
+            let _ = writeln!(
+                out,
+                "    rendered: {} (the line is in its rendered output)",
+                r.describe()
+            );
+        }
     }
     for e in &report.errors {
         match (e.line, e.column) {
