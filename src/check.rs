@@ -343,6 +343,10 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let mut skipped_files: Vec<crate::report::Skipped> = notes
         .into_iter()
         .map(|(file, reason)| crate::report::Skipped { file, reason })
+        .chain(plan.notes.iter().map(|n| crate::report::Skipped {
+            file: n.file.clone(),
+            reason: n.message.clone(),
+        }))
         .collect();
     for (i, r) in results.into_iter().enumerate() {
         if let Some(note) = r.skipped {

@@ -155,7 +155,7 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
 }
 
 #[test]
-fn missing_dependencies_are_a_render_error_never_fetched() {
+fn missing_dependencies_are_never_fetched_and_the_chart_is_checked_without_them() {
     let Some(helm) = helm() else { return };
     let src = Path::new(FIXTURES).join("helm/litellm-helm");
     let dir = tempfile::tempdir().unwrap();
@@ -164,19 +164,48 @@ fn missing_dependencies_are_a_render_error_never_fetched() {
         "values.yaml",
         "templates/_helpers.tpl",
         "templates/service.yaml",
+        "templates/configmap-litellm.yaml",
+        "templates/deployment.yaml",
     ] {
         let to = dir.path().join("litellm-helm").join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(src.join(rel), to).unwrap();
     }
-    let (report, code) = check_json(dir.path(), &["--no-config", "--helm-bin", helm.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    let errs = errors(&report);
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(
-        errs[0].contains("missing in charts/ directory: postgresql, redis"),
-        "{errs:?}"
+    let (report, code) = check_json(
+        dir.path(),
+        &[
+            "--no-config",
+            "--helm-bin",
+            helm.to_str().unwrap(),
+            "--helm-set",
+            "keda.enabled=false",
+        ],
     );
+    // a chart whose dependencies are not committed is a healthy repository: no input error
+    assert!(errors(&report).is_empty(), "{:?}", errors(&report));
+    assert_ne!(code, 2);
+    let notes: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["file"] == "litellm-helm/Chart.yaml")
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{report:#}");
+    assert!(
+        notes[0].starts_with("Helm chart rendered without its dependencies `postgresql`, `redis`"),
+        "{notes:?}"
+    );
+    // the chart's own templates were rendered and checked
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["file"] == "litellm-helm/templates/deployment.yaml"),
+        "{report:#}"
+    );
+    // the subcharts were not read: no checklist control may pass on them
+    let checklist = report["checklist"].as_array().unwrap();
+    assert!(checklist.iter().all(|c| c["status"] != "pass"), "{checklist:#?}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Helm charts: `helm template RELEASE CHART [--namespace NS] [-f FILE]... [--set K=V]...`
-//! with no network (no `--repo`, no `dependency update`: a missing dependency is a render
-//! error), no plugins (HELM_PLUGINS is an empty folder) and no post-renderer.
+//! on a private copy of the chart ([`super::stage`]), with no network (no `--repo`, no
+//! `dependency update`: a missing dependency is left out and named), no plugins
+//! (HELM_PLUGINS is an empty folder) and no post-renderer.
 
-use super::{describe, documents, join, parent, process, shell_line, Output, Plan, Provenance, Role, Settings};
+use super::{describe, documents, join, parent, process, shell_line, stage, Output, Plan, Provenance, Role, Settings};
 use crate::discover::Candidate;
 use crate::finding::InputError;
 use std::collections::BTreeMap;
@@ -54,24 +55,32 @@ fn inside(display: &str, dir: &str) -> bool {
     dir.is_empty() || display == dir || display.starts_with(&format!("{dir}/"))
 }
 
-pub(super) fn plan(candidates: &[Candidate], settings: &Settings, out: &mut Plan) {
+pub(super) fn plan(candidates: &[Candidate], settings: &Settings, max_file: u64, out: &mut Plan) {
     use rayon::prelude::*;
     let charts = find(candidates);
+    let mut files: Vec<Vec<&Candidate>> = vec![Vec::new(); charts.len()];
     for c in candidates {
-        if let Some(ch) = charts.iter().find(|ch| inside(&c.display, &ch.display)) {
-            out.roles.insert(c.display.clone(), role(&c.display, &ch.display));
+        if let Some(i) = charts.iter().position(|ch| inside(&c.display, &ch.display)) {
+            out.roles
+                .insert(c.display.clone(), role(&c.display, &charts[i].display));
+            files[i].push(c);
         }
     }
-    let rendered: Vec<(Chart, Result<Vec<Output>, InputError>)> = charts
-        .into_par_iter()
-        .map(|ch| {
-            let r = render(&ch, settings);
-            (ch, r)
-        })
+    let rendered: Vec<(&Chart, Result<Rendered, InputError>)> = charts
+        .par_iter()
+        .zip(files.par_iter())
+        .map(|(ch, files)| (ch, render(ch, files, settings, max_file)))
         .collect();
     for (chart, result) in rendered {
         match result {
-            Ok(outputs) => out.outputs.extend(outputs),
+            Ok(r) => {
+                out.outputs.extend(r.outputs);
+                if let Some(note) = r.note {
+                    out.notes.push(note);
+                    out.unread
+                        .push(format!("{} (subcharts not in `charts/`)", chart.name()));
+                }
+            }
             Err(e) => {
                 out.errors.push(e);
                 out.unread.push(chart.name());
@@ -169,8 +178,16 @@ fn provenance(chart: &Chart, s: &Settings) -> Provenance {
     }
 }
 
-/// Renders one chart: the rendered objects per template, or one error at `Chart.yaml`.
-pub fn render(chart: &Chart, s: &Settings) -> Result<Vec<Output>, InputError> {
+/// What rendering one chart gave.
+pub struct Rendered {
+    pub outputs: Vec<Output>,
+    /// Said when dependencies were left out: their objects are not checked.
+    pub note: Option<InputError>,
+}
+
+/// Renders one chart from a private copy of its discovered `files` (see [`super::stage`]):
+/// the rendered objects per template, or one error at `Chart.yaml`.
+pub fn render(chart: &Chart, files: &[&Candidate], s: &Settings, max_file: u64) -> Result<Rendered, InputError> {
     let at = join(&chart.display, "Chart.yaml");
     let fail = |why: String| {
         InputError::new(
@@ -188,11 +205,39 @@ pub fn render(chart: &Chart, s: &Settings) -> Result<Vec<Output>, InputError> {
     let Some(bin) = s.helm_bin.clone().or_else(|| process::which("helm")) else {
         return Err(fail("`helm` is not on PATH (--helm-bin names it)".to_string()));
     };
+    let staged = stage::stage(&chart.display, files, max_file).map_err(fail)?;
+    let missing = missing_words(&staged.missing);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let stdout =
-        process::run(&bin, &args(s, &chart.dir), &cwd, &s.bounds()).map_err(|f| fail(describe("helm template", &f)))?;
+    let stdout = process::run(&bin, &args(s, staged.dir.path()), &cwd, &s.bounds()).map_err(|f| {
+        // helm names the private copy: say the chart's own folder instead
+        let why = describe("helm template", &f).replace(&staged.dir.path().display().to_string(), &chart.name());
+        match &missing {
+            Some(m) => fail(format!(
+                "{why} (rendered without its dependencies {m}, which are not in `charts/`)"
+            )),
+            None => fail(why),
+        }
+    })?;
     let text = String::from_utf8_lossy(&stdout);
-    Ok(split(&text, chart, &provenance(chart, s)))
+    let note = missing.map(|m| {
+        InputError::new(
+            &at,
+            None,
+            format!(
+                "Helm chart rendered without its dependencies {m}: they are not in `charts/` and rendering never fetches them, so their objects are not checked; run `helm dependency build {}` and check again to include them",
+                safe_path(&chart.dir).display()
+            ),
+        )
+    });
+    Ok(Rendered {
+        outputs: split(&text, chart, &provenance(chart, s)),
+        note,
+    })
+}
+
+/// `` `a`, `b` `` for a note, or nothing when no dependency is missing.
+fn missing_words(missing: &[String]) -> Option<String> {
+    (!missing.is_empty()).then(|| format!("`{}`", missing.join("`, `")))
 }
 
 /// Groups `helm template`'s output by its `# Source:` lines: one text per template, the
@@ -313,7 +358,7 @@ mod tests {
             helm_bin: Some(PathBuf::from("/nonexistent/helm")),
             ..Settings::default()
         };
-        let e = render(&chart, &s).unwrap_err();
+        let e = render(&chart, &[], &s, 1 << 20).err().unwrap();
         assert_eq!(e.file, "c/Chart.yaml");
         assert!(e.message.contains("`helm template` was not found"), "{}", e.message);
         assert!(

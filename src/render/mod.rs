@@ -13,6 +13,7 @@
 pub mod helm;
 pub mod kustomize;
 pub mod process;
+pub mod stage;
 
 use crate::discover::Candidate;
 use crate::finding::InputError;
@@ -133,6 +134,8 @@ pub struct Plan {
     pub roles: HashMap<String, Role>,
     pub outputs: Vec<Output>,
     pub errors: Vec<InputError>,
+    /// What was rendered only in part (a chart without its dependencies): notes, not errors.
+    pub notes: Vec<InputError>,
     /// Charts and overlays whose objects were not read (render failed or switched off).
     pub unread: Vec<String>,
 }
@@ -146,11 +149,12 @@ impl Plan {
 /// Finds the charts and overlays among `candidates` and renders them.
 pub fn plan(candidates: &[Candidate], settings: &Settings, max_file_bytes: u64) -> Plan {
     let mut out = Plan::default();
-    helm::plan(candidates, settings, &mut out);
+    helm::plan(candidates, settings, max_file_bytes, &mut out);
     kustomize::plan(candidates, settings, max_file_bytes, &mut out);
     out.outputs = merge(std::mem::take(&mut out.outputs));
     out.unread.sort();
     out.errors.sort();
+    out.notes.sort();
     out
 }
 
