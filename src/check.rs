@@ -384,6 +384,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 })
                 .collect(),
         },
+        text_max_findings: None,
     })
 }
 
@@ -492,6 +493,16 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
     mask::redact_text(&out)
 }
 
+/// The confidence of `rule`'s finding on `r`: the entity's `confidence` for source-scanner
+/// matches and for rules about secrets (where it judges the value), else high.
+fn confidence(rule: &crate::policy::Rule, r: &Resource) -> crate::finding::Confidence {
+    let applies = r.kind == crate::model::Kind::SourceMatch || rule.category == "secrets";
+    match r.attr("confidence") {
+        Some(Attr::Str(c)) if applies => crate::finding::Confidence::parse(c),
+        _ => crate::finding::Confidence::High,
+    }
+}
+
 /// Turns hits into findings with resolved positions; evaluation errors into input errors.
 fn findings(
     rules: &RuleSet,
@@ -543,9 +554,10 @@ fn findings(
             let r = &resources[h.resource];
             let key = place(r, rule.field.as_deref());
             let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
+            let confidence = confidence(rule, r);
             let finding = Finding {
                 rule: rule.id.clone(),
-                severity: rule.severity,
+                severity: confidence.adjust(rule.severity),
                 title: rule.title.clone(),
                 message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
                 file: file_name(r.loc.file),
@@ -553,9 +565,10 @@ fn findings(
                 column: pos.column,
                 path: key.2,
                 resource: r.display.clone(),
-                remediation: rule.remediation.clone(),
+                remediation: interpolate(&rule.remediation, r),
                 checklist: rule.checklist.clone(),
                 category: rule.category.clone(),
+                confidence,
                 baseline: false,
                 identity: r.identity.clone(),
             };

@@ -351,8 +351,11 @@ fn container(
         let literal = detect::is_literal_value(value);
         let key = detect::looks_like_api_key(value);
         let sensitive = detect::is_sensitive_name(&env.name);
+        let url_password = literal && detect::find_url_password(value).is_some();
         let masked = if key {
             detect::masked_key(value)
+        } else if url_password {
+            detect::mask_url_password(value).unwrap_or_default()
         } else if sensitive && literal {
             crate::mask::mask(value)
         } else {
@@ -375,7 +378,9 @@ fn container(
                 )
                 .bool("httpGatewayUrl", detect::http_gateway_url(&env.name, value))
                 .bool("gatewayUrl", detect::mentions_gateway_url(&env.name, value))
-                .bool("credential", key || sensitive || secret_ref.is_some())
+                .bool("credential", key || sensitive || secret_ref.is_some() || url_password)
+                .bool("urlCredential", url_password)
+                .str("confidence", detect::literal_confidence(value))
                 .str("masked", masked)
                 .field("value", path::key(&epath, "value"))
                 .field("name", path::key(&epath, "name")),
@@ -424,9 +429,14 @@ pub fn value_entity(
 ) -> Resource {
     let sensitive = !key_name.is_empty() && detect::is_sensitive_name(key_name);
     let literal = detect::is_literal_value(text);
+    let url_password = literal && detect::find_url_password(text).is_some();
+    let private_key = text.contains("PRIVATE KEY-----");
+    let docker_auth = matches!(key_name, ".dockerconfigjson" | ".dockercfg") && text.contains("auth");
     let masked = if looks_like_key {
         detect::masked_key(text)
-    } else if sensitive && literal {
+    } else if url_password {
+        detect::mask_url_password(text).unwrap_or_default()
+    } else if (sensitive || private_key || docker_auth) && literal {
         crate::mask::mask(text)
     } else {
         String::new()
@@ -453,6 +463,12 @@ pub fn value_entity(
         .bool("disablesTlsVerify", tls_off)
         .bool("httpGatewayUrl", detect::http_gateway_url(key_name, text))
         .bool("gatewayUrl", detect::mentions_gateway_url(key_name, text))
-        .bool("credential", looks_like_key || sensitive || source == "secret")
+        .bool("credential", looks_like_key || sensitive || source == "secret" || url_password)
+        .bool("urlCredential", url_password)
+        .bool(
+            "holdsCredential",
+            literal && (looks_like_key || sensitive || url_password || private_key || docker_auth),
+        )
+        .str("confidence", detect::literal_confidence(text))
         .str("masked", masked)
 }
