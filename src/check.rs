@@ -512,7 +512,7 @@ fn findings(
 ) -> (Vec<(Finding, usize)>, Vec<InputError>) {
     // which (document, path) positions each file needs
     let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
-    let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
+    let place = |r: &Resource, field: Option<&str>| r.place(field);
     // things the source scanner found know their position already
     for h in eval.hits.iter().filter(|h| resources[h.resource].loc.pos.is_none()) {
         let r = &resources[h.resource];
@@ -560,7 +560,7 @@ fn findings(
                 severity: confidence.adjust(rule.severity),
                 title: rule.title.clone(),
                 message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
-                file: file_name(r.loc.file),
+                file: file_name(key.0),
                 line: pos.line,
                 column: pos.column,
                 path: key.2,

@@ -50,7 +50,7 @@ impl std::fmt::Display for Severity {
 /// How sure a finding is that the matched value is what the rule is about (a real key, a
 /// real call). Only findings about credentials and source-scanner findings can be below
 /// `high`; a finding's severity is its rule's severity at `high`, one level lower at
-/// `medium`, two levels lower at `low` (never below `low`). See docs/source-scanner.md.
+/// `medium`, two levels lower at `low` (never below `low`). See README, "Confidence".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {

@@ -262,6 +262,10 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
         .field("egress", path::keys(&doc.base, "metadata.name"))
         .field("apiKeySource", key_source.unwrap_or_else(|| t.path.clone()))
         .tags(object_labels);
+    // NET-003 points at the NetworkPolicy rule that lets everything out
+    if let Some(at) = egress.iter().find_map(|p| p.allow_all_at.clone()) {
+        wl = wl.field_elsewhere("egress", at);
+    }
     if let Some((label, on_template)) = frontend_label {
         let labels = match (on_template, path::parent(&t.path)) {
             (true, Some(template)) if doc.kind != "Pod" => path::keys(template, "metadata.labels"),

@@ -21,7 +21,7 @@ pub struct Hit {
     pub excerpt: String,
     /// What the match is, for `api-key`: `OpenAI-style key`, `value of \`SECRET_KEY\``, ...
     pub what: String,
-    /// `high`, `medium` or `low` (see docs/source-scanner.md).
+    /// `high`, `medium` or `low` (README, "Confidence").
     pub confidence: &'static str,
     /// The environment variable the remediation suggests: the name the value is assigned
     /// to, else the provider's usual one (`OPENAI_API_KEY`).
@@ -885,7 +885,7 @@ mod tests {
     // (litellm/integrations/s3.py, litellm/proxy/litellm_pre_call_utils.py,
     // tests/.../scim conftest.py, deploy/kubernetes/kub.yaml), arc53/DocsGPT
     // (application/storage/s3.py, scripts/e2e/env.sh, setup.sh, tests/...),
-    // Mintplex-Labs/anything-llm. See tests/fixtures/scanner-real/SOURCES.md.
+    // Mintplex-Labs/anything-llm. Whole files: tests/cases/source/real-repos/SOURCES.md.
 
     #[test]
     fn code_on_the_right_hand_side_is_not_a_key() {
