@@ -212,6 +212,44 @@ pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usiz
     })
 }
 
+/// Every key in `text` (as [`find_api_key`] finds them one by one), in one pass over it:
+/// byte spans, in order, not overlapping. A minified line with thousands of keys costs one
+/// scan, not one per key.
+pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
+    let word_start = |at: usize| text[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    if text.contains("sk-") {
+        out.extend(
+            KEY_CANDIDATE
+                .find_iter(text)
+                .filter(|m| word_start(m.start()) && is_key(m.as_str()))
+                .map(|m| (m.start(), m.end())),
+        );
+    }
+    if ["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"].iter().any(|p| text.contains(p)) {
+        for c in PROVIDER_KEY.captures_iter(text) {
+            let Some(m) = PROVIDERS.iter().find_map(|(g, _)| c.name(g)) else {
+                continue;
+            };
+            let jwt = c.name("jwt").is_some();
+            let after_ok = text[m.end()..].chars().next().is_none_or(|ch| !ch.is_ascii_alphanumeric());
+            let body = m.as_str();
+            let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
+            if word_start(m.start()) && (after_ok || jwt) && real {
+                out.push((m.start(), m.end()));
+            }
+        }
+    }
+    out.sort_unstable();
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    for span in out {
+        if kept.last().is_none_or(|&(_, e)| span.0 >= e) {
+            kept.push(span);
+        }
+    }
+    kept
+}
+
 /// What a key-shaped value is: `OpenAI key`, `Anthropic key`, `GitHub token`, ...
 pub fn key_kind(key: &str) -> &'static str {
     if key.starts_with("sk-ant-") {

@@ -267,9 +267,7 @@ fn env_name(name: &str) -> String {
 fn secrets(line: &str, quoted_only: bool) -> Vec<Secret> {
     let mut found: Vec<Secret> = Vec::new();
     let overlaps = |found: &[Secret], s: usize, e: usize| found.iter().any(|f| s < f.end && f.start < e);
-    let mut from = 0;
-    while let Some((s, e)) = line.get(from..).and_then(detect::find_api_key) {
-        let (s, e) = (from + s, from + e);
+    for (s, e) in detect::find_all_keys(line) {
         let what = detect::key_kind(&line[s..e]);
         found.push(Secret {
             start: s,
@@ -278,7 +276,6 @@ fn secrets(line: &str, quoted_only: bool) -> Vec<Secret> {
             confidence: "high",
             variable: default_variable(what).to_string(),
         });
-        from = e;
     }
     let mut from = 0;
     while let Some((s, e)) = line.get(from..).and_then(detect::find_url_password) {
@@ -360,49 +357,80 @@ fn line_digest(line: &str) -> String {
     crate::report::hex(&Sha256::digest(line.trim().as_bytes()))[..16].to_string()
 }
 
-/// The text around byte `at` (up to 30 characters before, 70 after), secrets masked: a
-/// minified line of 100,000 characters is quoted where the match is, not at its start.
-fn excerpt(line: &str, spans: &[(usize, usize)], at: usize) -> String {
-    let mut out = String::with_capacity(line.len().min(400));
-    let mut last = 0;
-    let mut at_out = 0;
-    for &(s, e) in spans {
-        if s < last {
-            continue;
+/// A line with its secrets masked, for excerpts: built once per line, however many hits
+/// it has (a minified line can hold thousands).
+struct Masked {
+    text: String,
+    /// (original start, original end, masked start, masked end) of each span, in order.
+    spans: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Masked {
+    fn new(line: &str, spans: &[(usize, usize)]) -> Masked {
+        let mut text = String::with_capacity(line.len());
+        let mut map = Vec::with_capacity(spans.len());
+        let mut last = 0;
+        for &(s, e) in spans {
+            if s < last {
+                continue;
+            }
+            text.push_str(&line[last..s]);
+            let masked_start = text.len();
+            text.push_str(&mask::mask(&line[s..e]));
+            map.push((s, e, masked_start, text.len()));
+            last = e;
         }
-        out.push_str(&line[last..s]);
-        if s <= at && at < e {
-            at_out = out.len();
+        text.push_str(&line[last..]);
+        Masked { text, spans: map }
+    }
+
+    /// Byte `at` of the original line, in the masked text.
+    fn offset(&self, at: usize) -> usize {
+        let i = self.spans.partition_point(|&(s, _, _, _)| s <= at);
+        let out = match i.checked_sub(1).and_then(|k| self.spans.get(k)) {
+            // inside a masked span: its start
+            Some(&(_, e, masked_start, _)) if at < e => masked_start,
+            Some(&(_, e, _, masked_end)) => masked_end + (at - e),
+            None => at,
+        };
+        let mut out = out.min(self.text.len());
+        while !self.text.is_char_boundary(out) {
+            out -= 1;
         }
-        out.push_str(&mask::mask(&line[s..e]));
-        last = e;
+        out
     }
-    if at >= last {
-        at_out = out.len() + (at - last);
+
+    /// The text around byte `at` of the original line (up to 30 characters before, 70
+    /// after), secrets masked: a minified line of 100,000 characters is quoted where the
+    /// match is, not at its start.
+    fn excerpt(&self, at: usize) -> String {
+        const BEFORE: usize = 30;
+        const AFTER: usize = 70;
+        // a key the spans missed (glued to a word) is redacted in a margin wide enough to
+        // hold it whole, then the margin is cut off
+        const MARGIN: usize = 240;
+        let at = self.offset(at);
+        let text = &self.text;
+        let back = |from: usize, n: usize| text[..from].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(i, _)| i);
+        let fwd = |from: usize, n: usize| text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i);
+        let (start, end) = (back(at, BEFORE), fwd(at, AFTER));
+        let (wide_start, wide_end) = (back(start, MARGIN), fwd(end, MARGIN));
+        let before = mask::redact_text(&text[wide_start..at]);
+        let after = mask::redact_text(&text[at..wide_end]);
+        let before_chars = before.chars().count();
+        let keep = text[start..at].chars().count().min(before_chars);
+        let mut out: String = before.chars().skip(before_chars - keep).collect();
+        let after_keep = text[at..end].chars().count();
+        out.extend(after.chars().take(after_keep));
+        let mut out = out.trim().replace('`', "'");
+        if start > 0 && !text[..start].trim().is_empty() {
+            out.insert(0, '…');
+        }
+        if end < text.len() && !text[end..].trim().is_empty() {
+            out.push('…');
+        }
+        out
     }
-    out.push_str(&line[last..]);
-    let mut at_out = at_out.min(out.len());
-    while !out.is_char_boundary(at_out) {
-        at_out -= 1;
-    }
-    let (before, after) = out.split_at(at_out);
-    let (before, after) = (mask::redact_text(before), mask::redact_text(after));
-    let before = before.trim_start();
-    let n_before = before.chars().count();
-    let skip = n_before.saturating_sub(30);
-    let mut window: String = before.chars().skip(skip).collect();
-    let room = 100 - (n_before - skip);
-    window.extend(after.chars().take(room));
-    let cut_end = after.chars().count() > room;
-    // messages quote the excerpt in backticks: a backtick inside would end the code span
-    let mut text = window.trim_end().replace('`', "'");
-    if skip > 0 {
-        text.insert(0, '…');
-    }
-    if cut_end {
-        text.push('…');
-    }
-    text
 }
 
 /// Hits kept per file: past this the file is reported as not fully scanned (a file of
@@ -554,14 +582,18 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
             continue;
         }
         let (digest, public) = (line_digest(line), public_var(line));
+        let masked_line = Masked::new(line, &spans);
         let bytes: Vec<usize> = found.iter().map(|f| f.1).collect();
         for ((detector, byte, masked, what, confidence, variable), column) in found.into_iter().zip(columns(line, &bytes)) {
+            if hits.len() > MAX_HITS {
+                break;
+            }
             hits.push(Hit {
                 detector,
                 line: line_no,
                 column,
                 masked,
-                excerpt: excerpt(line, &spans, byte),
+                excerpt: masked_line.excerpt(byte),
                 what,
                 confidence,
                 variable,
