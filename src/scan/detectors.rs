@@ -400,12 +400,12 @@ impl Masked {
         out
     }
 
-    /// The text around byte `at` of the original line (up to 30 characters before, 70
+    /// The text around byte `at` of the original line (up to 30 characters before, 68
     /// after), secrets masked: a minified line of 100,000 characters is quoted where the
     /// match is, not at its start.
     fn excerpt(&self, at: usize) -> String {
         const BEFORE: usize = 30;
-        const AFTER: usize = 70;
+        const AFTER: usize = 68;
         // a key the spans missed (glued to a word) is redacted in a margin wide enough to
         // hold it whole, then the margin is cut off
         const MARGIN: usize = 240;
@@ -1086,7 +1086,7 @@ mod tests {
         let hits = scan_text_as(&line, true, false, false, "python");
         assert_eq!(hits.len(), 1);
         assert!(hits[0].excerpt.contains("verify=False"), "{}", hits[0].excerpt);
-        assert!(hits[0].excerpt.chars().count() <= 102);
+        assert!(hits[0].excerpt.chars().count() <= 100);
         assert_eq!(hits[0].masked, "verify=False");
     }
 }
