@@ -493,13 +493,21 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
     mask::redact_text(&out)
 }
 
-/// The confidence of `rule`'s finding on `r`: the entity's `confidence` for source-scanner
-/// matches and for rules about secrets (where it judges the value), else high.
-fn confidence(rule: &crate::policy::Rule, r: &Resource) -> crate::finding::Confidence {
+/// The confidence of `rule`'s finding on `r` in `file`: the entity's `confidence` for
+/// source-scanner matches and for rules about secrets (where it judges the value), else
+/// high; a secret in documentation, examples or tests is low (made for them, most often).
+fn confidence(rule: &crate::policy::Rule, r: &Resource, file: &str) -> crate::finding::Confidence {
+    use crate::finding::Confidence;
     let applies = r.kind == crate::model::Kind::SourceMatch || rule.category == "secrets";
+    if !applies {
+        return Confidence::High;
+    }
+    if crate::scan::classify::is_example_path(file) {
+        return Confidence::Low;
+    }
     match r.attr("confidence") {
-        Some(Attr::Str(c)) if applies => crate::finding::Confidence::parse(c),
-        _ => crate::finding::Confidence::High,
+        Some(Attr::Str(c)) => Confidence::parse(c),
+        _ => Confidence::High,
     }
 }
 
@@ -554,7 +562,7 @@ fn findings(
             let r = &resources[h.resource];
             let key = place(r, rule.field.as_deref());
             let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
-            let confidence = confidence(rule, r);
+            let confidence = confidence(rule, r, &file_name(key.0));
             let finding = Finding {
                 rule: rule.id.clone(),
                 severity: confidence.adjust(rule.severity),

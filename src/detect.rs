@@ -65,6 +65,15 @@ pub fn is_placeholder_value(value: &str) -> bool {
     templated || angle || masked || test || one_char || WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// A password hash (bcrypt, argon2, crypt's SHA-512, LDAP `{SSHA}`): what a server stores to
+/// check a password, not a password.
+pub fn is_hash_value(value: &str) -> bool {
+    let v = value.trim();
+    ["$2a$", "$2b$", "$2y$", "$argon2", "$6$", "$5$", "{SSHA}", "{SHA}", "pbkdf2_sha256$", "sha256:"]
+        .iter()
+        .any(|p| v.starts_with(p))
+}
+
 /// How sure a finding about a literal credential `value` is: `high` for a key shape or a
 /// value that looks generated; `medium` for a short demo value (`sk-1234`, `hunter2`) that
 /// still works wherever it is deployed unchanged; `low` for a placeholder (`changeme`,
@@ -85,7 +94,7 @@ pub fn literal_confidence(value: &str) -> &'static str {
         lower.as_str(),
         "password" | "passwd" | "secret" | "admin" | "root" | "token" | "pass" | "postgres" | "guest" | "user"
     );
-    if common || has_placeholder_word(v) || is_placeholder_value(v) {
+    if common || has_placeholder_word(v) || is_placeholder_value(v) || is_hash_value(v) {
         "low"
     } else if v.chars().count() < 12 || entropy(v) < 3.0 {
         "medium"
@@ -405,7 +414,12 @@ pub fn is_key_name(name: &str) -> bool {
 /// a `<placeholder>`, not a boolean and not an absolute file path (where a token is mounted).
 pub fn is_literal_value(value: &str) -> bool {
     let v = value.trim();
-    if v.is_empty() || v.starts_with("$(") || v.starts_with("${") || (v.starts_with('<') && v.ends_with('>')) {
+    if v.is_empty()
+        || v.starts_with("$(")
+        || v.starts_with("${")
+        || v.contains("{{")
+        || (v.starts_with('<') && v.ends_with('>'))
+    {
         return false;
     }
     let lower = v.to_ascii_lowercase();
@@ -547,8 +561,8 @@ fn assigned_name(before: &str) -> &str {
 /// A plain-HTTP LLM gateway address in a line of source: judged on each URL itself (its
 /// host, and the setting it is assigned to), never on other words of the line. Loopback
 /// (`localhost`, `127.0.0.1`, `0.0.0.0`, `host.docker.internal`), templated hosts
-/// (`http://{HOST}`), single-word hosts without a port (`http://unused`), XML namespaces
-/// and documentation hosts are left alone. Returns the URL's byte span.
+/// (`http://{HOST}`), single-word hosts (`http://unused`, `http://ollama:11434`: a service
+/// on the compose or cluster network), XML namespaces and documentation hosts are left alone. Returns the URL's byte span.
 pub fn source_http_gateway(line: &str) -> Option<(usize, usize)> {
     URL.find_iter(line).find_map(|m| {
         let url = m.as_str();
@@ -560,11 +574,8 @@ pub fn source_http_gateway(line: &str) -> Option<(usize, usize)> {
         let templated = host.is_empty()
             || host.contains(['{', '}', '$', '%', '(', '<', '+'])
             || rest.starts_with(['{', '$', '%', '<']);
-        let has_port = rest
-            .split(['/', '?', '#'])
-            .next()
-            .is_some_and(|a| a.rsplit('@').next().is_some_and(|h| h.contains(':')));
-        if templated || is_loopback(&host) || (!host.contains('.') && !has_port) {
+        // a single-word host (`http://ollama:11434`) is a compose or cluster-internal service
+        if templated || is_loopback(&host) || !host.contains('.') {
             return None;
         }
         if REFERENCE_HOSTS.iter().any(|r| host == *r || host.ends_with(&format!(".{r}"))) {

@@ -487,7 +487,9 @@ pub fn value_entity(
         .bool("urlCredential", url_password)
         .bool(
             "holdsCredential",
-            literal && (looks_like_key || sensitive || url_password || private_key || docker_auth),
+            literal
+                && !detect::is_hash_value(text)
+                && (looks_like_key || sensitive || url_password || private_key || docker_auth),
         )
         .str("confidence", detect::literal_confidence(text))
         .str("masked", masked)

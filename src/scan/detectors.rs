@@ -540,12 +540,14 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
     };
     let quoted_only = code && !matches!(language, "shell" | "");
     let mut strings = Strings::default();
+    let mut prev_gate = false;
     let mut hits = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if hits.len() > MAX_HITS {
             break;
         }
         let in_string = strings.advance(line, language);
+        let gated = std::mem::replace(&mut prev_gate, opt_in(line));
         let mut wake = 0u8;
         for m in ac.find_overlapping_iter(line) {
             wake |= TRIGGERS[m.pattern().as_usize()].1;
@@ -572,8 +574,10 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
                 // URLs and logged values are written in strings; a switch or a call is not
                 let in_string_counts = matches!(detector, TLS_OFF | GATEWAY_CALL | ERROR_LEAK);
                 let skip = prose == Prose::Comment || (prose == Prose::String && in_string_counts);
+                // `if insecure { … InsecureSkipVerify = true }`: the user opts in
+                let confidence = if detector == TLS_OFF && (gated || opt_in(&line[..byte])) { "medium" } else { "high" };
                 if !skip {
-                    found.push((detector, byte, quote(line, &spans, byte, end), String::new(), "high", String::new()));
+                    found.push((detector, byte, quote(line, &spans, byte, end), String::new(), confidence, String::new()));
                 }
             };
             code_hits(line, wake, code, client_side, lower_gateway, &mut hit);
@@ -603,6 +607,14 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
         }
     }
     hits
+}
+
+/// A condition that lets the user choose insecure TLS (`if insecure {`, `if c.Insecure`,
+/// `if !strictValidation`, `case insecureRedis:`).
+fn opt_in(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let condition = lower.contains("if ") || lower.contains("case ") || lower.contains("? ") || lower.contains("&&");
+    condition && ["insecure", "skipverify", "skip_verify", "strict", "verify_ssl", "no_verify"].iter().any(|w| lower.contains(w))
 }
 
 /// The matched text `line[start..end]`, secrets masked, at most 80 characters.
@@ -1039,8 +1051,13 @@ mod tests {
             assert_eq!(found_as(line, "python"), [], "{line}");
             assert_eq!(found_as(line, "shell"), [], "{line}");
         }
+        // a service on the compose network (DocsGPT setup.sh) is not the internet
         assert_eq!(
             found_as("    echo \"OPENAI_BASE_URL=http://ollama:11434/v1\" >> \"$ENV_FILE\"\n", "shell"),
+            []
+        );
+        assert_eq!(
+            found_as("    echo \"OPENAI_BASE_URL=http://ollama.corp.example:11434/v1\" >> \"$ENV_FILE\"\n", "shell"),
             [(HTTP_GATEWAY, 1)]
         );
         assert_eq!(
@@ -1061,6 +1078,15 @@ mod tests {
             found_as("const opts = { \"rejectUnauthorized\": false };\n", "javascript"),
             [(TLS_OFF, 1)]
         );
+    }
+
+    #[test]
+    fn tls_switches_behind_a_user_option_are_medium_confidence() {
+        // argo-cd pkg/apiclient/apiclient.go and util/grpc/grpc.go (Apache-2.0)
+        let go = "\tif c.Insecure {\n\t\ttlsConfig.InsecureSkipVerify = true\n\t}\n\tvar tlsConfig tls.Config\n\ttlsConfig.InsecureSkipVerify = true\n";
+        let hits = scan_text_as(go, true, false, false, "go");
+        let got: Vec<(u32, &str)> = hits.iter().map(|h| (h.line, h.confidence)).collect();
+        assert_eq!(got, [(2, "medium"), (5, "high")]);
     }
 
     #[test]
