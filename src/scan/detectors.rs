@@ -133,6 +133,9 @@ static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+static UUID: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
+
 /// `a.b.c` (a member access), not `eyJ…` (a token).
 static DOTTED: LazyLock<Regex> = LazyLock::new(|| compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$"));
 
@@ -313,11 +316,13 @@ fn secrets(line: &str, quoted_only: bool) -> Vec<Secret> {
         };
         let v = m.as_str().trim_end_matches(['.', '/']);
         if !overlaps(&found, m.start(), m.end()) && secret_like(v) && !detect::is_placeholder_value(v) {
+            // a UUID is more often an identifier (a widget id, a publishable key) than a secret
+            let confidence = if UUID.is_match(v) { "low" } else { "medium" };
             found.push(Secret {
                 start: m.start(),
                 end: m.start() + v.len(),
                 what,
-                confidence: "medium",
+                confidence,
                 variable,
             });
         }
@@ -540,14 +545,16 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
     };
     let quoted_only = code && !matches!(language, "shell" | "");
     let mut strings = Strings::default();
-    let mut prev_gate = false;
+    let mut prev_gate = 0u8;
     let mut hits = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if hits.len() > MAX_HITS {
             break;
         }
         let in_string = strings.advance(line, language);
-        let gated = std::mem::replace(&mut prev_gate, opt_in(line));
+        // a condition up to three lines above (`if insecure {`, `return &tls.Config{`)
+        let gated = prev_gate > 0;
+        prev_gate = if opt_in(line) { 3 } else { prev_gate.saturating_sub(1) };
         let mut wake = 0u8;
         for m in ac.find_overlapping_iter(line) {
             wake |= TRIGGERS[m.pattern().as_usize()].1;
@@ -614,7 +621,13 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
 fn opt_in(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     let condition = lower.contains("if ") || lower.contains("case ") || lower.contains("? ") || lower.contains("&&");
-    condition && ["insecure", "skipverify", "skip_verify", "strict", "verify_ssl", "no_verify"].iter().any(|w| lower.contains(w))
+    condition
+        && [
+            "insecure", "skipverify", "skip_verify", "strict", "verify_ssl", "no_verify", "noverify", "bypass", "ignore_ssl",
+            "ignoressl", "disable_ssl", "unsafe",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// The matched text `line[start..end]`, secrets masked, at most 80 characters.
@@ -1087,6 +1100,22 @@ mod tests {
         let hits = scan_text_as(go, true, false, false, "go");
         let got: Vec<(u32, &str)> = hits.iter().map(|h| (h.line, h.confidence)).collect();
         assert_eq!(got, [(2, "medium"), (5, "high")]);
+        // argo-cd util/dex/dex.go: the condition two lines above
+        let go = "\tif !tlsConfig.StrictValidation {\n\t\treturn &tls.Config{\n\t\t\tInsecureSkipVerify: true,\n";
+        assert_eq!(scan_text_as(go, true, false, false, "go")[0].confidence, "medium");
+        // anything-llm collector/utils/extensions/Confluence/ConfluenceLoader/index.js (MIT)
+        let js = "      if (this.bypassSSL) process.env.NODE_TLS_REJECT_UNAUTHORIZED = \"0\";\n";
+        assert_eq!(scan_text_as(js, true, false, false, "javascript")[0].confidence, "medium");
+    }
+
+    #[test]
+    fn a_uuid_assigned_to_a_key_name_is_low_confidence() {
+        // DocsGPT extensions/react-widget/src/components/DocsGPTWidget.tsx (MIT): the public
+        // widget key of the project's own demo
+        let tsx = "  apiKey = '527686a3-e867-4b4d-9fec-f5f45fdb613a',\n";
+        let hits = scan_text_as(tsx, true, false, true, "typescript");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].confidence, "low");
     }
 
     #[test]
