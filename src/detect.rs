@@ -94,7 +94,9 @@ pub fn literal_confidence(value: &str) -> &'static str {
         lower.as_str(),
         "password" | "passwd" | "secret" | "admin" | "root" | "token" | "pass" | "postgres" | "guest" | "user"
     );
-    if common || has_placeholder_word(v) || is_placeholder_value(v) || is_hash_value(v) {
+    // `HF_TOKEN: "HF_TOKEN"`: the name of a variable written where its value belongs
+    let a_name = v.contains('_') && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if common || a_name || has_placeholder_word(v) || is_placeholder_value(v) || is_hash_value(v) {
         "low"
     } else if v.chars().count() < 12 || entropy(v) < 3.0 {
         "medium"

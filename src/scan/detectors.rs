@@ -454,13 +454,27 @@ pub fn scan_text(text: &str, code: bool, config: bool, client_side: bool) -> Vec
 struct Strings {
     docstring: Option<&'static str>,
     template: bool,
+    /// The terminator of an HCL heredoc (`<<EOT` … `EOT`): text a Terraform output prints.
+    heredoc: Option<String>,
 }
 
 impl Strings {
     /// Is the line's start inside a multi-line string? Updates the state for the next line.
     fn advance(&mut self, line: &str, language: &str) -> bool {
-        let inside = self.docstring.is_some() || self.template;
+        let inside = self.docstring.is_some() || self.template || self.heredoc.is_some();
         match language {
+            "hcl" => match &self.heredoc {
+                Some(end) if line.trim() == end => self.heredoc = None,
+                Some(_) => {}
+                None => {
+                    if let Some((_, tag)) = line.split_once("<<") {
+                        let tag = tag.trim_start_matches('-').trim();
+                        if !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                            self.heredoc = Some(tag.to_string());
+                        }
+                    }
+                }
+            },
             "python" => {
                 for q in ["\"\"\"", "'''"] {
                     let n = line.matches(q).count();
@@ -1106,6 +1120,14 @@ mod tests {
         // anything-llm collector/utils/extensions/Confluence/ConfluenceLoader/index.js (MIT)
         let js = "      if (this.bypassSSL) process.env.NODE_TLS_REJECT_UNAUTHORIZED = \"0\";\n";
         assert_eq!(scan_text_as(js, true, false, false, "javascript")[0].confidence, "medium");
+    }
+
+    #[test]
+    fn commands_printed_by_terraform_outputs_are_not_code() {
+        // vllm-project/production-stack tutorials/terraform/coreweave/output.tf (Apache-2.0)
+        let tf = "output \"summary\" {\n  value = <<EOT\n  2. Test Model    : curl -k \"https://${local.vllm_host}/v1/models\"\nEOT\n}\nprovider \"x\" { insecure = true }\n";
+        let hits = scan_text_as(tf, false, true, false, "hcl");
+        assert!(hits.iter().all(|h| h.line != 3), "{hits:?}");
     }
 
     #[test]
