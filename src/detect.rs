@@ -374,9 +374,14 @@ pub fn is_sensitive_name(name: &str) -> bool {
         "_PASSWD",
         "_PASS",
         "_PAT",
+        "_SALT",
+        "ACCOUNTKEY",
     ];
-    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY"];
-    SUFFIXES.iter().any(|s| n.ends_with(s)) || EXACT.contains(&n.as_str()) || key_suffix(&n) || secret_segment(&n)
+    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY", "KEY", "SALT"];
+    SUFFIXES.iter().any(|s| n.ends_with(s))
+        || EXACT.contains(&n.as_str())
+        || key_suffix(&n)
+        || ["SECRET", "PASSWORD", "PASSWD"].iter().any(|w| segment(&n, w))
 }
 
 /// `*_KEY` names that hold a secret: not the names of public keys, lookup keys and the like.
@@ -392,14 +397,16 @@ fn key_suffix(n: &str) -> bool {
     !stem.is_empty() && !NOT_SECRET.iter().any(|w| stem == *w || stem.ends_with(&format!("_{w}")))
 }
 
-/// `*_SECRET_*` names, except those of where a secret is (`*_SECRET_NAME`, `*_SECRET_PATH`, ...).
-fn secret_segment(n: &str) -> bool {
+/// `*_SECRET_*` and `*_PASSWORD_*` names (`password_in` of iSCSI CHAP), except those of where
+/// a secret is or how it is handled (`*_SECRET_NAME`, `*_PASSWORD_FILE`, `*_PASSWORD_POLICY`).
+fn segment(n: &str, word: &str) -> bool {
     const WHERE: &[&str] = &[
         "NAME", "NAMES", "NAMESPACE", "PATH", "FILE", "DIR", "REF", "ARN", "ID", "MOUNT", "VOLUME", "PROVIDER",
-        "STORE", "ENABLED", "TYPE", "KEY_REF", "VERSION", "MANAGER", "BACKEND", "LOCATION",
+        "STORE", "ENABLED", "TYPE", "KEY_REF", "VERSION", "MANAGER", "BACKEND", "LOCATION", "URL", "ENDPOINT",
+        "POLICY", "LENGTH", "EXPIRY", "TTL", "HASH", "RESET", "REQUIRED", "AUTH", "ROTATION", "SOURCE",
     ];
     let parts: Vec<&str> = n.split('_').collect();
-    let Some(i) = parts.iter().position(|p| *p == "SECRET") else {
+    let Some(i) = parts.iter().position(|p| *p == word) else {
         return false;
     };
     let tail = parts[i + 1..].join("_");
@@ -652,7 +659,29 @@ mod tests {
         ] {
             assert!(is_sensitive_name(n), "{n}");
         }
-        for n in ["LOG_LEVEL", "TOKEN_PATH", "SECRETS_DIR", "API_BASE_URL"] {
+        for n in [
+            "LITELLM_MASTER_KEY",
+            "LITELLM_SALT_KEY",
+            "GITHUB_PAT",
+            "PGPASSWORD",
+            "node.session.auth.password_in",
+            "azurestorageaccountkey",
+            "CLIENT_SECRET_VALUE",
+            "key",
+        ] {
+            assert!(is_sensitive_name(n), "{n}");
+        }
+        for n in [
+            "LOG_LEVEL",
+            "TOKEN_PATH",
+            "SECRETS_DIR",
+            "API_BASE_URL",
+            "PUBLIC_KEY",
+            "CACHE_KEY",
+            "JWT_SECRET_NAME",
+            "PASSWORD_FILE",
+            "S3_KEY",
+        ] {
             assert!(!is_sensitive_name(n), "{n}");
         }
     }
