@@ -51,9 +51,31 @@ pub fn is_placeholder_value(value: &str) -> bool {
     let v = value.trim().trim_matches(['"', '\'', '`']);
     let lower = v.to_ascii_lowercase();
     const WORDS: &[&str] = &[
-        "mock", "fake", "invalid", "xyz", "dummy", "example", "placeholder", "redacted", "changeme",
-        "change-me", "change_me", "your-", "your_", "yourkey", "xxxx", "never-use", "not-a-real",
-        "notreal", "not_real", "sample", "12345", "abcdef", "abc123", "foobar", "lorem",
+        "mock",
+        "fake",
+        "invalid",
+        "xyz",
+        "dummy",
+        "example",
+        "placeholder",
+        "redacted",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-",
+        "your_",
+        "yourkey",
+        "xxxx",
+        "never-use",
+        "not-a-real",
+        "notreal",
+        "not_real",
+        "sample",
+        "12345",
+        "abcdef",
+        "abc123",
+        "foobar",
+        "lorem",
     ];
     let templated = v.contains("${") || v.contains("{{") || v.contains("$(") || v.contains("%s") || v.contains("%(");
     let angle = v.starts_with('<') && v.ends_with('>');
@@ -69,9 +91,20 @@ pub fn is_placeholder_value(value: &str) -> bool {
 /// check a password, not a password.
 pub fn is_hash_value(value: &str) -> bool {
     let v = value.trim();
-    ["$2a$", "$2b$", "$2y$", "$argon2", "$6$", "$5$", "{SSHA}", "{SHA}", "pbkdf2_sha256$", "sha256:"]
-        .iter()
-        .any(|p| v.starts_with(p))
+    [
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$argon2",
+        "$6$",
+        "$5$",
+        "{SSHA}",
+        "{SHA}",
+        "pbkdf2_sha256$",
+        "sha256:",
+    ]
+    .iter()
+    .any(|p| v.starts_with(p))
 }
 
 /// How sure a finding about a literal credential `value` is: `high` for a key shape or a
@@ -95,7 +128,9 @@ pub fn literal_confidence(value: &str) -> &'static str {
         "password" | "passwd" | "secret" | "admin" | "root" | "token" | "pass" | "postgres" | "guest" | "user"
     );
     // `HF_TOKEN: "HF_TOKEN"`: the name of a variable written where its value belongs
-    let a_name = v.contains('_') && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let a_name = v.contains('_')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     if common || a_name || has_placeholder_word(v) || is_placeholder_value(v) || is_hash_value(v) {
         "low"
     } else if v.chars().count() < 12 || entropy(v) < 3.0 {
@@ -146,14 +181,18 @@ pub fn url_password_confidence(text: &str, s: usize, e: usize) -> &'static str {
 }
 
 /// `scheme://user:password@`: the password group.
-static URL_CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\x22'`<>]+:([^\s@/\x22'`<>]+)@[A-Za-z0-9\[]")
-});
+static URL_CREDENTIAL: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\x22'`<>]+:([^\s@/\x22'`<>]+)@[A-Za-z0-9\[]"));
 
 /// `value`'s URL, its password masked; `None` when it holds no credential.
 pub fn mask_url_password(value: &str) -> Option<String> {
     let (s, e) = find_url_password(value)?;
-    Some(format!("{}{}{}", &value[..s], crate::mask::mask(&value[s..e]), &value[e..]))
+    Some(format!(
+        "{}{}{}",
+        &value[..s],
+        crate::mask::mask(&value[s..e]),
+        &value[e..]
+    ))
 }
 
 /// Finds the first key-shaped substring: `(start, end)` byte offsets.
@@ -202,7 +241,10 @@ const PROVIDERS: &[(&str, &str)] = &[
 
 /// The first key of another provider (see [`PROVIDER_KEY`]): byte span and what it is.
 pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usize, &'static str)> {
-    if !["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"].iter().any(|p| text.contains(p)) {
+    if !["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"]
+        .iter()
+        .any(|p| text.contains(p))
+    {
         return None;
     }
     PROVIDER_KEY.captures_iter(text).find_map(|c| {
@@ -227,7 +269,12 @@ pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usiz
 /// byte spans, in order, not overlapping. A minified line with thousands of keys costs one
 /// scan, not one per key.
 pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
-    let word_start = |at: usize| text[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
+    let word_start = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
     let mut out: Vec<(usize, usize)> = Vec::new();
     if text.contains("sk-") {
         out.extend(
@@ -237,13 +284,19 @@ pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
                 .map(|m| (m.start(), m.end())),
         );
     }
-    if ["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"].iter().any(|p| text.contains(p)) {
+    if ["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"]
+        .iter()
+        .any(|p| text.contains(p))
+    {
         for c in PROVIDER_KEY.captures_iter(text) {
             let Some(m) = PROVIDERS.iter().find_map(|(g, _)| c.name(g)) else {
                 continue;
             };
             let jwt = c.name("jwt").is_some();
-            let after_ok = text[m.end()..].chars().next().is_none_or(|ch| !ch.is_ascii_alphanumeric());
+            let after_ok = text[m.end()..]
+                .chars()
+                .next()
+                .is_none_or(|ch| !ch.is_ascii_alphanumeric());
             let body = m.as_str();
             let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
             if word_start(m.start()) && (after_ok || jwt) && real {
@@ -377,7 +430,7 @@ pub fn is_sensitive_name(name: &str) -> bool {
         "_SALT",
         "ACCOUNTKEY",
     ];
-    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY", "KEY", "SALT"];
+    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY", "SALT"];
     SUFFIXES.iter().any(|s| n.ends_with(s))
         || EXACT.contains(&n.as_str())
         || key_suffix(&n)
@@ -387,23 +440,83 @@ pub fn is_sensitive_name(name: &str) -> bool {
 /// `*_KEY` names that hold a secret: not the names of public keys, lookup keys and the like.
 fn key_suffix(n: &str) -> bool {
     const NOT_SECRET: &[&str] = &[
-        "PUBLIC", "PUB", "CACHE", "SORT", "PRIMARY", "PARTITION", "HASH", "ROUTING", "OBJECT", "S3", "LOOKUP",
-        "IDEMPOTENCY", "FOREIGN", "UNIQUE", "INDEX", "REDIS", "PREFIX", "RANGE", "MAP", "DICT", "ROW", "GROUP",
-        "LABEL", "ANNOTATION", "CONFIG", "STORAGE", "SSH_PUBLIC", "FILE", "TRANSLATION", "I18N", "SESSION_COOKIE",
+        "PUBLIC",
+        "PUB",
+        "CACHE",
+        "SORT",
+        "PRIMARY",
+        "PARTITION",
+        "HASH",
+        "ROUTING",
+        "OBJECT",
+        "S3",
+        "LOOKUP",
+        "IDEMPOTENCY",
+        "FOREIGN",
+        "UNIQUE",
+        "INDEX",
+        "REDIS",
+        "PREFIX",
+        "RANGE",
+        "MAP",
+        "DICT",
+        "ROW",
+        "GROUP",
+        "LABEL",
+        "ANNOTATION",
+        "CONFIG",
+        "STORAGE",
+        "SSH_PUBLIC",
+        "FILE",
+        "TRANSLATION",
+        "I18N",
+        "SESSION_COOKIE",
     ];
     let Some(stem) = n.strip_suffix("_KEY") else {
         return false;
     };
-    !stem.is_empty() && !NOT_SECRET.iter().any(|w| stem == *w || stem.ends_with(&format!("_{w}")))
+    !stem.is_empty()
+        && !NOT_SECRET
+            .iter()
+            .any(|w| stem == *w || stem.ends_with(&format!("_{w}")))
 }
 
 /// `*_SECRET_*` and `*_PASSWORD_*` names (`password_in` of iSCSI CHAP), except those of where
 /// a secret is or how it is handled (`*_SECRET_NAME`, `*_PASSWORD_FILE`, `*_PASSWORD_POLICY`).
 fn segment(n: &str, word: &str) -> bool {
     const WHERE: &[&str] = &[
-        "NAME", "NAMES", "NAMESPACE", "PATH", "FILE", "DIR", "REF", "ARN", "ID", "MOUNT", "VOLUME", "PROVIDER",
-        "STORE", "ENABLED", "TYPE", "KEY_REF", "VERSION", "MANAGER", "BACKEND", "LOCATION", "URL", "ENDPOINT",
-        "POLICY", "LENGTH", "EXPIRY", "TTL", "HASH", "RESET", "REQUIRED", "AUTH", "ROTATION", "SOURCE",
+        "NAME",
+        "NAMES",
+        "NAMESPACE",
+        "PATH",
+        "FILE",
+        "DIR",
+        "REF",
+        "ARN",
+        "ID",
+        "MOUNT",
+        "VOLUME",
+        "PROVIDER",
+        "STORE",
+        "ENABLED",
+        "TYPE",
+        "KEY_REF",
+        "VERSION",
+        "MANAGER",
+        "BACKEND",
+        "LOCATION",
+        "URL",
+        "ENDPOINT",
+        "POLICY",
+        "LENGTH",
+        "EXPIRY",
+        "TTL",
+        "HASH",
+        "RESET",
+        "REQUIRED",
+        "AUTH",
+        "ROTATION",
+        "SOURCE",
     ];
     let parts: Vec<&str> = n.split('_').collect();
     let Some(i) = parts.iter().position(|p| *p == word) else {
@@ -542,11 +655,35 @@ fn gateway_url<'a>(name: &str, value: &'a str) -> Option<&'a str> {
 
 /// Hosts of XML namespaces, schemas, licences and documentation: named in code, never called.
 const REFERENCE_HOSTS: &[&str] = &[
-    "www.w3.org", "w3.org", "schemas.xmlsoap.org", "schemas.microsoft.com", "schemas.openxmlformats.org",
-    "purl.org", "json-schema.org", "schema.org", "ns.adobe.com", "www.apache.org", "apache.org",
-    "opensource.org", "creativecommons.org", "xmlns.com", "example.com", "example.org", "example.net",
-    "www.example.com", "relaxng.org", "docbook.org", "www.openarchives.org", "ogp.me", "www.inkscape.org",
-    "inkscape.org", "sodipodi.sourceforge.net", "www.gnu.org", "react.dev", "reactjs.org", "fb.me",
+    "www.w3.org",
+    "w3.org",
+    "schemas.xmlsoap.org",
+    "schemas.microsoft.com",
+    "schemas.openxmlformats.org",
+    "purl.org",
+    "json-schema.org",
+    "schema.org",
+    "ns.adobe.com",
+    "www.apache.org",
+    "apache.org",
+    "opensource.org",
+    "creativecommons.org",
+    "xmlns.com",
+    "example.com",
+    "example.org",
+    "example.net",
+    "www.example.com",
+    "relaxng.org",
+    "docbook.org",
+    "www.openarchives.org",
+    "ogp.me",
+    "www.inkscape.org",
+    "inkscape.org",
+    "sodipodi.sourceforge.net",
+    "www.gnu.org",
+    "react.dev",
+    "reactjs.org",
+    "fb.me",
 ];
 
 /// The name a URL is assigned to on its line (`OPENAI_BASE_URL=`, `base_url: "`,
@@ -587,11 +724,16 @@ pub fn source_http_gateway(line: &str) -> Option<(usize, usize)> {
         if templated || is_loopback(&host) || !host.contains('.') {
             return None;
         }
-        if REFERENCE_HOSTS.iter().any(|r| host == *r || host.ends_with(&format!(".{r}"))) {
+        if REFERENCE_HOSTS
+            .iter()
+            .any(|r| host == *r || host.ends_with(&format!(".{r}")))
+        {
             return None;
         }
         let n = normalise_name(assigned_name(&line[..m.start()]));
-        let llm_named = ["OPENAI", "APERTIS", "ANTHROPIC", "LLM", "LITELLM", "AI_"].iter().any(|h| n.contains(h))
+        let llm_named = ["OPENAI", "APERTIS", "ANTHROPIC", "LLM", "LITELLM", "AI_"]
+            .iter()
+            .any(|h| n.contains(h))
             && ["URL", "BASE", "ENDPOINT", "HOST", "API"].iter().any(|h| n.contains(h));
         let llm_host = GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h));
         (llm_named || llm_host).then_some((m.start(), m.end()))
@@ -667,7 +809,6 @@ mod tests {
             "node.session.auth.password_in",
             "azurestorageaccountkey",
             "CLIENT_SECRET_VALUE",
-            "key",
         ] {
             assert!(is_sensitive_name(n), "{n}");
         }

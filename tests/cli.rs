@@ -356,8 +356,14 @@ fn confidence_lowers_the_severity_and_is_reported() {
         .iter()
         .find(|f| f["rule"] == "SEC-002" && f["line"] == 25)
         .unwrap();
-    assert_eq!((master["severity"].as_str(), master["confidence"].as_str()), (Some("medium"), Some("medium")));
-    let url = findings.iter().find(|f| f["rule"] == "SEC-002" && f["line"] == 27).unwrap();
+    assert_eq!(
+        (master["severity"].as_str(), master["confidence"].as_str()),
+        (Some("medium"), Some("medium"))
+    );
+    let url = findings
+        .iter()
+        .find(|f| f["rule"] == "SEC-002" && f["line"] == 27)
+        .unwrap();
     assert_eq!(url["confidence"], "high");
     assert!(!url["message"].as_str().unwrap().contains("HogdJCvK89Xe"));
     assert!(findings.iter().all(|f| f["confidence"].is_string()));
@@ -366,7 +372,15 @@ fn confidence_lowers_the_severity_and_is_reported() {
 #[test]
 fn text_report_counts_per_rule_and_cuts_long_lists_after_the_totals() {
     let out = compliance()
-        .args(["check", "tests/cases/source/real-repos", "--no-git", "--now", NOW, "--max-findings", "2"])
+        .args([
+            "check",
+            "tests/cases/source/real-repos",
+            "--no-git",
+            "--now",
+            NOW,
+            "--max-findings",
+            "2",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -374,7 +388,10 @@ fn text_report_counts_per_rule_and_cuts_long_lists_after_the_totals() {
     let first = text.find("deploy/kub.yaml:5:3").unwrap();
     assert!(totals < first, "{text}");
     assert!(text.contains("by rule: SEC-002 3, "), "{text}");
-    assert!(text.contains("... and 9 more findings not shown (--max-findings 2)"), "{text}");
+    assert!(
+        text.contains("... and 9 more findings not shown (--max-findings 2)"),
+        "{text}"
+    );
     assert!(!text.contains("server/proxy.py:20"), "{text}");
     // source findings have no field path: no empty "at ``" line
     let all = compliance()

@@ -133,9 +133,8 @@ impl Index {
                         name: d.name.clone(),
                         selector: selector.unwrap_or_default(),
                         allows_all: rule.is_some(),
-                        allow_all_at: rule.map(|i| {
-                            super::at(d, crate::path::index(&crate::path::keys(&d.base, "spec.egress"), i))
-                        }),
+                        allow_all_at: rule
+                            .map(|i| super::at(d, crate::path::index(&crate::path::keys(&d.base, "spec.egress"), i))),
                     });
                 }
                 Object::ServiceAccount(sa) => {

@@ -402,11 +402,11 @@ fn container(
                 .field("name", path::key(&epath, "name")),
         );
     }
-    let from = c.env_from.iter().flatten().position(|f| {
-        f.secret_ref
-            .as_ref()
-            .is_some_and(|r| index.is_key_secret(ns, &r.name))
-    });
+    let from = c
+        .env_from
+        .iter()
+        .flatten()
+        .position(|f| f.secret_ref.as_ref().is_some_and(|r| index.is_key_secret(ns, &r.name)));
     if let (None, Some(i)) = (&holds_key, from) {
         holds_key = Some(path::index(&path::key(cpath, "envFrom"), i));
     }
@@ -447,7 +447,9 @@ pub fn value_entity(
     text: &str,
     looks_like_key: bool,
 ) -> Resource {
-    let sensitive = !key_name.is_empty() && detect::is_sensitive_name(key_name);
+    // a Secret's bare `key` entry (Ceph, CHAP) is the key; a ConfigMap's is any setting
+    let sensitive = !key_name.is_empty()
+        && (detect::is_sensitive_name(key_name) || (source == "secret" && key_name.eq_ignore_ascii_case("key")));
     let literal = detect::is_literal_value(text);
     let url_password = literal && detect::find_url_password(text).is_some();
     let private_key = text.contains("PRIVATE KEY-----");
@@ -483,7 +485,10 @@ pub fn value_entity(
         .bool("disablesTlsVerify", tls_off)
         .bool("httpGatewayUrl", detect::http_gateway_url(key_name, text))
         .bool("gatewayUrl", detect::mentions_gateway_url(key_name, text))
-        .bool("credential", looks_like_key || sensitive || source == "secret" || url_password)
+        .bool(
+            "credential",
+            looks_like_key || sensitive || source == "secret" || url_password,
+        )
         .bool("urlCredential", url_password)
         .bool(
             "holdsCredential",

@@ -13,7 +13,10 @@ pub fn render(report: &Report) -> String {
 }
 
 pub fn write(report: &Report, out: &mut Sink<'_>) {
-    let shown = report.text_max_findings.unwrap_or(usize::MAX).min(report.findings.len());
+    let shown = report
+        .text_max_findings
+        .unwrap_or(usize::MAX)
+        .min(report.findings.len());
     let cut = report.findings.len() - shown;
     if cut > 0 {
         // the totals first: a terminal that scrolls a long list away still shows them

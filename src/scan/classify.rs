@@ -125,16 +125,44 @@ pub fn is_example_path(path: &str) -> bool {
     let (dirs, name) = parts.split_at(parts.len().saturating_sub(1));
     let name = name.first().copied().unwrap_or("");
     const DIRS: &[&str] = &[
-        "docs", "doc", "documentation", "examples", "example", "samples", "sample", "tests", "test", "__tests__",
-        "spec", "specs", "e2e", "fixtures", "testdata", "test_data", "mocks", "cookbook", "demo", "demos",
+        "docs",
+        "doc",
+        "documentation",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "tests",
+        "test",
+        "__tests__",
+        "spec",
+        "specs",
+        "e2e",
+        "fixtures",
+        "testdata",
+        "test_data",
+        "mocks",
+        "cookbook",
+        "demo",
+        "demos",
     ];
     let prose = matches!(language(path), "prose") || name.ends_with(".mdx") || name.ends_with(".ipynb");
-    let template = [".example", ".sample", ".template", "-template", ".dist", "-example", "_example"]
-        .iter()
-        .any(|t| name.contains(t));
+    let template = [
+        ".example",
+        ".sample",
+        ".template",
+        "-template",
+        ".dist",
+        "-example",
+        "_example",
+    ]
+    .iter()
+    .any(|t| name.contains(t));
     prose
         || template
-        || dirs.iter().any(|d| DIRS.contains(d) || d.starts_with("test_") || d.ends_with("_tests"))
+        || dirs
+            .iter()
+            .any(|d| DIRS.contains(d) || d.starts_with("test_") || d.ends_with("_tests"))
         || name.starts_with("test_")
         || name.contains(".test.")
         || name.contains(".spec.")

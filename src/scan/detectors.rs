@@ -332,14 +332,28 @@ fn secrets(line: &str, quoted_only: bool) -> Vec<Secret> {
 }
 
 /// Is `v`, assigned to `name`, a literal that may be a secret (not code, not a hash)?
-fn assigned_value(line: &str, name: &str, c: &regex::Captures<'_>, v: regex::Match<'_>, quoted: bool, quoted_only: bool) -> bool {
+fn assigned_value(
+    line: &str,
+    name: &str,
+    c: &regex::Captures<'_>,
+    v: regex::Match<'_>,
+    quoted: bool,
+    quoted_only: bool,
+) -> bool {
     let lower = name.to_ascii_lowercase();
     let last = lower.rsplit('.').next().unwrap_or(&lower);
-    if !detect::is_sensitive_name(last) && !last.contains("apikey") && !last.contains("api_key") && !last.contains("api-key") {
+    if !detect::is_sensitive_name(last)
+        && !last.contains("apikey")
+        && !last.contains("api_key")
+        && !last.contains("api-key")
+    {
         return false;
     }
     // a digest of a secret is no secret (`hashed_token`, `key_sha256`)
-    if ["hash", "digest", "sha", "checksum", "fingerprint"].iter().any(|w| lower.contains(w)) {
+    if ["hash", "digest", "sha", "checksum", "fingerprint"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
         return false;
     }
     let next = line[v.end()..].chars().next();
@@ -354,7 +368,10 @@ fn assigned_value(line: &str, name: &str, c: &regex::Captures<'_>, v: regex::Mat
     let value = v.as_str();
     // `settings.S3_SECRET_ACCESS_KEY`, `OTHER_VARIABLE_NAME`: references, not values
     !(DOTTED.is_match(value) && !value.starts_with("eyJ"))
-        && !(value.contains('_') && value.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        && !(value.contains('_')
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
 }
 
 fn line_digest(line: &str) -> String {
@@ -416,7 +433,13 @@ impl Masked {
         const MARGIN: usize = 240;
         let at = self.offset(at);
         let text = &self.text;
-        let back = |from: usize, n: usize| text[..from].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(i, _)| i);
+        let back = |from: usize, n: usize| {
+            text[..from]
+                .char_indices()
+                .rev()
+                .nth(n.saturating_sub(1))
+                .map_or(0, |(i, _)| i)
+        };
         let fwd = |from: usize, n: usize| text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i);
         let (start, end) = (back(at, BEFORE), fwd(at, AFTER));
         let (wide_start, wide_end) = (back(start, MARGIN), fwd(end, MARGIN));
@@ -488,7 +511,10 @@ impl Strings {
                 }
             }
             "javascript" | "typescript" | "vue" | "svelte" | "html" => {
-                let n = line.match_indices('`').filter(|(i, _)| !line[..*i].ends_with('\\')).count();
+                let n = line
+                    .match_indices('`')
+                    .filter(|(i, _)| !line[..*i].ends_with('\\'))
+                    .count();
                 if n % 2 == 1 {
                     self.template = !self.template;
                 }
@@ -502,7 +528,10 @@ impl Strings {
 /// Is byte `at` of `line` inside a string literal or a trailing comment? A string that
 /// closes before `end` (a quoted key: `"rejectUnauthorized": false`) is code.
 fn in_prose(line: &str, at: usize, end: usize, language: &str) -> Prose {
-    let hash_comments = matches!(language, "python" | "shell" | "ruby" | "yaml" | "toml" | "config" | "dotenv" | "dockerfile");
+    let hash_comments = matches!(
+        language,
+        "python" | "shell" | "ruby" | "yaml" | "toml" | "config" | "dotenv" | "dockerfile"
+    );
     let mut quote: Option<char> = None;
     let mut escaped = false;
     let mut prev = '\0';
@@ -586,19 +615,41 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
         // (detector, byte offset, masked match, what, confidence, variable)
         let mut found: Vec<(&'static str, usize, String, String, &'static str, String)> = Vec::new();
         for f in found_secrets {
-            found.push((API_KEY, f.start, mask::mask(&line[f.start..f.end]), f.what, f.confidence, f.variable));
+            found.push((
+                API_KEY,
+                f.start,
+                mask::mask(&line[f.start..f.end]),
+                f.what,
+                f.confidence,
+                f.variable,
+            ));
         }
         let active = (code || config) && !is_comment(line) && !in_string;
         if active {
             let mut hit = |detector: &'static str, byte: usize, end: usize| {
-                let prose = if code { in_prose(line, byte, end, language) } else { Prose::Code };
+                let prose = if code {
+                    in_prose(line, byte, end, language)
+                } else {
+                    Prose::Code
+                };
                 // URLs and logged values are written in strings; a switch or a call is not
                 let in_string_counts = matches!(detector, TLS_OFF | GATEWAY_CALL | ERROR_LEAK);
                 let skip = prose == Prose::Comment || (prose == Prose::String && in_string_counts);
                 // `if insecure { … InsecureSkipVerify = true }`: the user opts in
-                let confidence = if detector == TLS_OFF && (gated || opt_in(&line[..byte])) { "medium" } else { "high" };
+                let confidence = if detector == TLS_OFF && (gated || opt_in(&line[..byte])) {
+                    "medium"
+                } else {
+                    "high"
+                };
                 if !skip {
-                    found.push((detector, byte, quote(line, &spans, byte, end), String::new(), confidence, String::new()));
+                    found.push((
+                        detector,
+                        byte,
+                        quote(line, &spans, byte, end),
+                        String::new(),
+                        confidence,
+                        String::new(),
+                    ));
                 }
             };
             code_hits(line, wake, code, client_side, lower_gateway, &mut hit);
@@ -609,7 +660,9 @@ pub fn scan_text_as(text: &str, code: bool, config: bool, client_side: bool, lan
         let (digest, public) = (line_digest(line), public_var(line));
         let masked_line = Masked::new(line, &spans);
         let bytes: Vec<usize> = found.iter().map(|f| f.1).collect();
-        for ((detector, byte, masked, what, confidence, variable), column) in found.into_iter().zip(columns(line, &bytes)) {
+        for ((detector, byte, masked, what, confidence, variable), column) in
+            found.into_iter().zip(columns(line, &bytes))
+        {
             if hits.len() > MAX_HITS {
                 break;
             }
@@ -637,8 +690,18 @@ fn opt_in(text: &str) -> bool {
     let condition = lower.contains("if ") || lower.contains("case ") || lower.contains("? ") || lower.contains("&&");
     condition
         && [
-            "insecure", "skipverify", "skip_verify", "strict", "verify_ssl", "no_verify", "noverify", "bypass", "ignore_ssl",
-            "ignoressl", "disable_ssl", "unsafe",
+            "insecure",
+            "skipverify",
+            "skip_verify",
+            "strict",
+            "verify_ssl",
+            "no_verify",
+            "noverify",
+            "bypass",
+            "ignore_ssl",
+            "ignoressl",
+            "disable_ssl",
+            "unsafe",
         ]
         .iter()
         .any(|w| lower.contains(w))
@@ -999,9 +1062,18 @@ mod tests {
 
     #[test]
     fn literal_keys_keep_their_confidence_and_variable() {
-        let hits = scan_text_as(&format!("client = OpenAI(api_key=\"{KEY1}\")\n"), true, false, false, "python");
+        let hits = scan_text_as(
+            &format!("client = OpenAI(api_key=\"{KEY1}\")\n"),
+            true,
+            false,
+            false,
+            "python",
+        );
         assert_eq!(hits.len(), 1);
-        assert_eq!((hits[0].confidence, hits[0].what.as_str()), ("high", "OpenAI-style key"));
+        assert_eq!(
+            (hits[0].confidence, hits[0].what.as_str()),
+            ("high", "OpenAI-style key")
+        );
         assert_eq!(hits[0].variable, "API_KEY");
         let hits = scan_text_as(
             "    ANTHROPIC_SECRET = \"Zq8Xw3Vr6Ty1Ui4Op7As2Df5Gh9Jk0Lm\"\n",
@@ -1014,7 +1086,10 @@ mod tests {
         assert_eq!(hits[0].confidence, "medium");
         assert_eq!(hits[0].variable, "ANTHROPIC_SECRET");
         // unquoted in a .env file is a literal
-        assert_eq!(found_as("SECRET_KEY=a8f5f167f44f4964e6c998dee827110c\n", "dotenv"), [(API_KEY, 1)]);
+        assert_eq!(
+            found_as("SECRET_KEY=a8f5f167f44f4964e6c998dee827110c\n", "dotenv"),
+            [(API_KEY, 1)]
+        );
     }
 
     #[test]
@@ -1080,15 +1155,24 @@ mod tests {
         }
         // a service on the compose network (DocsGPT setup.sh) is not the internet
         assert_eq!(
-            found_as("    echo \"OPENAI_BASE_URL=http://ollama:11434/v1\" >> \"$ENV_FILE\"\n", "shell"),
+            found_as(
+                "    echo \"OPENAI_BASE_URL=http://ollama:11434/v1\" >> \"$ENV_FILE\"\n",
+                "shell"
+            ),
             []
         );
         assert_eq!(
-            found_as("    echo \"OPENAI_BASE_URL=http://ollama.corp.example:11434/v1\" >> \"$ENV_FILE\"\n", "shell"),
+            found_as(
+                "    echo \"OPENAI_BASE_URL=http://ollama.corp.example:11434/v1\" >> \"$ENV_FILE\"\n",
+                "shell"
+            ),
             [(HTTP_GATEWAY, 1)]
         );
         assert_eq!(
-            found_as("client = OpenAI(base_url=\"http://litellm.internal.corp/v1\")\n", "python"),
+            found_as(
+                "client = OpenAI(base_url=\"http://litellm.internal.corp/v1\")\n",
+                "python"
+            ),
             [(HTTP_GATEWAY, 1)]
         );
     }
@@ -1119,7 +1203,10 @@ mod tests {
         assert_eq!(scan_text_as(go, true, false, false, "go")[0].confidence, "medium");
         // anything-llm collector/utils/extensions/Confluence/ConfluenceLoader/index.js (MIT)
         let js = "      if (this.bypassSSL) process.env.NODE_TLS_REJECT_UNAUTHORIZED = \"0\";\n";
-        assert_eq!(scan_text_as(js, true, false, false, "javascript")[0].confidence, "medium");
+        assert_eq!(
+            scan_text_as(js, true, false, false, "javascript")[0].confidence,
+            "medium"
+        );
     }
 
     #[test]
@@ -1143,7 +1230,10 @@ mod tests {
     #[test]
     fn snippets_shown_to_users_are_not_client_calls() {
         let tsx = "const code = `curl https://api.openai.com/v1/chat/completions \\\n  -H \"Authorization: Bearer $OPENAI_API_KEY\"`;\nconst other = \"curl -H 'Authorization: Bearer sk-...' https://api.openai.com/v1/models\";\n";
-        let hits: Vec<&str> = scan_text_as(tsx, true, false, true, "typescript").iter().map(|h| h.detector).collect();
+        let hits: Vec<&str> = scan_text_as(tsx, true, false, true, "typescript")
+            .iter()
+            .map(|h| h.detector)
+            .collect();
         assert!(!hits.contains(&GATEWAY_CALL), "{hits:?}");
     }
 
@@ -1151,7 +1241,10 @@ mod tests {
     fn any_logger_receiver() {
         // litellm/proxy/litellm_pre_call_utils.py
         assert_eq!(
-            found_as("    verbose_proxy_logger.debug(\"Request Headers: %s\", headers)\n", "python"),
+            found_as(
+                "    verbose_proxy_logger.debug(\"Request Headers: %s\", headers)\n",
+                "python"
+            ),
             [(LOG_SENSITIVE, 1)]
         );
         assert_eq!(found_as("    self.logger.info(\"model=%s\", model)\n", "python"), []);

@@ -129,7 +129,11 @@ pub fn resources(
             // a key or a .env among test fixtures and examples is most often made for them
             .str(
                 "confidence",
-                if classify::is_example_path(&s.display) { "low" } else { "high" },
+                if classify::is_example_path(&s.display) {
+                    "low"
+                } else {
+                    "high"
+                },
             );
         let file_id = file.id.clone();
         out.push(file);
