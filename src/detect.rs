@@ -83,7 +83,10 @@ pub fn is_placeholder_value(value: &str) -> bool {
     let test = ["test-", "test_", "testing", "-test", "_test", "test"]
         .iter()
         .any(|p| lower.starts_with(p) || lower.ends_with(p));
-    let one_char = v.len() >= 6 && v.chars().all(|c| Some(c) == v.chars().next());
+    let one_char = v
+        .chars()
+        .next()
+        .is_some_and(|first| v.len() >= 6 && v.chars().all(|c| c == first));
     templated || angle || masked || test || one_char || WORDS.iter().any(|w| lower.contains(w))
 }
 

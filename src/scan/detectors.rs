@@ -367,11 +367,12 @@ fn assigned_value(
     }
     let value = v.as_str();
     // `settings.S3_SECRET_ACCESS_KEY`, `OTHER_VARIABLE_NAME`: references, not values
-    !(DOTTED.is_match(value) && !value.starts_with("eyJ"))
-        && !(value.contains('_')
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+    let member = DOTTED.is_match(value) && !value.starts_with("eyJ");
+    let env_name = value.contains('_')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    !member && !env_name
 }
 
 fn line_digest(line: &str) -> String {
