@@ -477,6 +477,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 })
                 .collect(),
         },
+        text_max_findings: None,
     })
 }
 
@@ -586,6 +587,24 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
     mask::redact_text(&out)
 }
 
+/// The confidence of `rule`'s finding on `r` in `file`: the entity's `confidence` for
+/// source-scanner matches and for rules about secrets (where it judges the value), else
+/// high; a secret in documentation, examples or tests is low (made for them, most often).
+fn confidence(rule: &crate::policy::Rule, r: &Resource, file: &str) -> crate::finding::Confidence {
+    use crate::finding::Confidence;
+    let applies = r.kind == crate::model::Kind::SourceMatch || rule.category == "secrets";
+    if !applies {
+        return Confidence::High;
+    }
+    if crate::scan::classify::is_example_path(file) {
+        return Confidence::Low;
+    }
+    match r.attr("confidence") {
+        Some(Attr::Str(c)) => Confidence::parse(c),
+        _ => Confidence::High,
+    }
+}
+
 /// Turns hits into findings with resolved positions; evaluation errors into input errors.
 fn findings(
     rules: &RuleSet,
@@ -595,7 +614,7 @@ fn findings(
 ) -> (Vec<(Finding, usize)>, Vec<InputError>) {
     // which (document, path) positions each file needs
     let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
-    let place = |r: &Resource, field: Option<&str>| (r.loc.file, r.loc.doc, r.field_path(field).to_string());
+    let place = |r: &Resource, field: Option<&str>| r.place(field);
     // things the source scanner found know their position already
     for h in eval.hits.iter().filter(|h| resources[h.resource].loc.pos.is_none()) {
         let r = &resources[h.resource];
@@ -637,19 +656,21 @@ fn findings(
             let r = &resources[h.resource];
             let key = place(r, rule.field.as_deref());
             let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
+            let confidence = confidence(rule, r, &file_name(key.0));
             let finding = Finding {
                 rule: rule.id.clone(),
-                severity: rule.severity,
+                severity: confidence.adjust(rule.severity),
                 title: rule.title.clone(),
                 message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
-                file: file_name(r.loc.file),
+                file: file_name(key.0),
                 line: pos.line,
                 column: pos.column,
                 path: key.2,
                 resource: r.display.clone(),
-                remediation: rule.remediation.clone(),
+                remediation: interpolate(&rule.remediation, r),
                 checklist: rule.checklist.clone(),
                 category: rule.category.clone(),
+                confidence,
                 baseline: false,
                 rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone()),
                 identity: r.identity.clone(),

@@ -44,6 +44,160 @@ pub fn has_placeholder_word(value: &str) -> bool {
     PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// Words and shapes of test and demo values: `test-…`, `…-12345`, `mock`, `fake`, `invalid`,
+/// `xyz`, masked (`*****`) and truncated (`...`) values, `your-…`, `<…>`, `${…}`, `{{ … }}`.
+/// Such a value is shown to a reader or a test, not used to call anything.
+pub fn is_placeholder_value(value: &str) -> bool {
+    let v = value.trim().trim_matches(['"', '\'', '`']);
+    let lower = v.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "mock",
+        "fake",
+        "invalid",
+        "xyz",
+        "dummy",
+        "example",
+        "placeholder",
+        "redacted",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-",
+        "your_",
+        "yourkey",
+        "xxxx",
+        "never-use",
+        "not-a-real",
+        "notreal",
+        "not_real",
+        "sample",
+        "12345",
+        "abcdef",
+        "abc123",
+        "foobar",
+        "lorem",
+    ];
+    let templated = v.contains("${") || v.contains("{{") || v.contains("$(") || v.contains("%s") || v.contains("%(");
+    let angle = v.starts_with('<') && v.ends_with('>');
+    let masked = v.contains("***") || v.contains("...") || v.contains('…') || v.contains("•••");
+    let test = ["test-", "test_", "testing", "-test", "_test", "test"]
+        .iter()
+        .any(|p| lower.starts_with(p) || lower.ends_with(p));
+    let one_char = v
+        .chars()
+        .next()
+        .is_some_and(|first| v.len() >= 6 && v.chars().all(|c| c == first));
+    templated || angle || masked || test || one_char || WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// A password hash (bcrypt, argon2, crypt's SHA-512, LDAP `{SSHA}`): what a server stores to
+/// check a password, not a password.
+pub fn is_hash_value(value: &str) -> bool {
+    let v = value.trim();
+    [
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$argon2",
+        "$6$",
+        "$5$",
+        "{SSHA}",
+        "{SHA}",
+        "pbkdf2_sha256$",
+        "sha256:",
+    ]
+    .iter()
+    .any(|p| v.starts_with(p))
+}
+
+/// How sure a finding about a literal credential `value` is: `high` for a key shape or a
+/// value that looks generated; `medium` for a short demo value (`sk-1234`, `hunter2`) that
+/// still works wherever it is deployed unchanged; `low` for a placeholder (`changeme`,
+/// `password`, `test-token-12345`, `<your-key>`).
+pub fn literal_confidence(value: &str) -> &'static str {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    if looks_like_api_key(v) {
+        return "high";
+    }
+    if let Some((s, e)) = find_url_password(v) {
+        return match url_password_confidence(v, s, e) {
+            "low" => "low",
+            _ => literal_confidence(&v[s..e]),
+        };
+    }
+    let common = matches!(
+        lower.as_str(),
+        "password" | "passwd" | "secret" | "admin" | "root" | "token" | "pass" | "postgres" | "guest" | "user"
+    );
+    // `HF_TOKEN: "HF_TOKEN"`: the name of a variable written where its value belongs
+    let a_name = v.contains('_')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if common || a_name || has_placeholder_word(v) || is_placeholder_value(v) || is_hash_value(v) {
+        "low"
+    } else if v.chars().count() < 12 || entropy(v) < 3.0 {
+        "medium"
+    } else {
+        "high"
+    }
+}
+
+/// A credential inside a URL (`postgresql://user:pass@host`): byte span of the password.
+/// A password that is a variable (`${PASSWORD}`, `$(DB_PASS)`, `{{ .pass }}`) or a
+/// placeholder (`password`, `pass`, `<password>`) is no credential.
+pub fn find_url_password(text: &str) -> Option<(usize, usize)> {
+    if !text.contains("://") || !text.contains('@') {
+        return None;
+    }
+    URL_CREDENTIAL.captures_iter(text).find_map(|c| {
+        let m = c.get(1)?;
+        let pw = m.as_str();
+        let lower = pw.to_ascii_lowercase();
+        let trivial = matches!(
+            lower.as_str(),
+            "password" | "pass" | "passwd" | "pwd" | "secret" | "token" | "user" | "username"
+        ) || pw.starts_with('$')
+            || pw.starts_with('%')
+            || pw.starts_with('{')
+            || pw.starts_with('<')
+            || pw.starts_with(':')
+            || is_placeholder_value(pw);
+        (!trivial).then_some((m.start(), m.end()))
+    })
+}
+
+/// How sure a password at `text[s..e]` (found by [`find_url_password`]) is a real one:
+/// `low` when it repeats the user name (`postgres:postgres`, a demo default) or is short,
+/// else `medium` (a URL is also how documentation shows the shape of a setting).
+pub fn url_password_confidence(text: &str, s: usize, e: usize) -> &'static str {
+    let user = text
+        .get(..s.saturating_sub(1))
+        .and_then(|b| b.rsplit("://").next())
+        .unwrap_or("");
+    let pw = text.get(s..e).unwrap_or("");
+    if pw == user || pw.len() < 6 || literal_confidence(pw) == "low" {
+        "low"
+    } else {
+        "medium"
+    }
+}
+
+/// `scheme://user:password@`: the password group.
+static URL_CREDENTIAL: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\x22'`<>]+:([^\s@/\x22'`<>]+)@[A-Za-z0-9\[]"));
+
+/// `value`'s URL, its password masked; `None` when it holds no credential.
+pub fn mask_url_password(value: &str) -> Option<String> {
+    let (s, e) = find_url_password(value)?;
+    Some(format!(
+        "{}{}{}",
+        &value[..s],
+        crate::mask::mask(&value[s..e]),
+        &value[e..]
+    ))
+}
+
 /// Finds the first key-shaped substring: `(start, end)` byte offsets.
 pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
     find_key(text, true)
@@ -56,6 +210,125 @@ pub fn find_key_shape(text: &str) -> Option<(usize, usize)> {
 }
 
 fn find_key(text: &str, at_word_start: bool) -> Option<(usize, usize)> {
+    let other = find_provider_key(text, at_word_start).map(|(s, e, _)| (s, e));
+    let sk = find_sk_key(text, at_word_start);
+    match (sk, other) {
+        (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Key shapes of other providers, each with its fixed prefix: Google (`AIza`), Hugging Face
+/// (`hf_`), GitHub (`ghp_`, `github_pat_`, ...), AWS access key ids (`AKIA`), Slack (`xoxb-`,
+/// `xoxp-`), and JSON Web Tokens with a payload (`eyJ….eyJ….sig`).
+static PROVIDER_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    compile(concat!(
+        r"(?P<google>AIza[0-9A-Za-z_\-]{35})",
+        r"|(?P<huggingface>hf_[A-Za-z0-9]{30,})",
+        r"|(?P<github>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,}))",
+        r"|(?P<aws>(?:AKIA|ASIA)[0-9A-Z]{16})",
+        r"|(?P<slack>xox[bpas]-[0-9A-Za-z\-]{20,})",
+        r"|(?P<jwt>eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})"
+    ))
+});
+
+/// The provider names of [`PROVIDER_KEY`]'s groups, as a reader names them.
+const PROVIDERS: &[(&str, &str)] = &[
+    ("google", "Google API key"),
+    ("huggingface", "Hugging Face token"),
+    ("github", "GitHub token"),
+    ("aws", "AWS access key id"),
+    ("slack", "Slack token"),
+    ("jwt", "JSON Web Token"),
+];
+
+/// The first key of another provider (see [`PROVIDER_KEY`]): byte span and what it is.
+pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usize, &'static str)> {
+    if !["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"]
+        .iter()
+        .any(|p| text.contains(p))
+    {
+        return None;
+    }
+    PROVIDER_KEY.captures_iter(text).find_map(|c| {
+        let (group, what) = PROVIDERS.iter().find(|(g, _)| c.name(g).is_some())?;
+        let m = c.name(group)?;
+        let boundary = !at_word_start
+            || text[..m.start()]
+                .chars()
+                .next_back()
+                .is_none_or(|ch| !ch.is_ascii_alphanumeric());
+        let after_ok = text[m.end()..]
+            .chars()
+            .next()
+            .is_none_or(|ch| !ch.is_ascii_alphanumeric());
+        let body = m.as_str();
+        let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
+        (boundary && (after_ok || *group == "jwt") && (real || !at_word_start)).then_some((m.start(), m.end(), *what))
+    })
+}
+
+/// Every key in `text` (as [`find_api_key`] finds them one by one), in one pass over it:
+/// byte spans, in order, not overlapping. A minified line with thousands of keys costs one
+/// scan, not one per key.
+pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
+    let word_start = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    if text.contains("sk-") {
+        out.extend(
+            KEY_CANDIDATE
+                .find_iter(text)
+                .filter(|m| word_start(m.start()) && is_key(m.as_str()))
+                .map(|m| (m.start(), m.end())),
+        );
+    }
+    if ["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"]
+        .iter()
+        .any(|p| text.contains(p))
+    {
+        for c in PROVIDER_KEY.captures_iter(text) {
+            let Some(m) = PROVIDERS.iter().find_map(|(g, _)| c.name(g)) else {
+                continue;
+            };
+            let jwt = c.name("jwt").is_some();
+            let after_ok = text[m.end()..]
+                .chars()
+                .next()
+                .is_none_or(|ch| !ch.is_ascii_alphanumeric());
+            let body = m.as_str();
+            let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
+            if word_start(m.start()) && (after_ok || jwt) && real {
+                out.push((m.start(), m.end()));
+            }
+        }
+    }
+    out.sort_unstable();
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    for span in out {
+        if kept.last().is_none_or(|&(_, e)| span.0 >= e) {
+            kept.push(span);
+        }
+    }
+    kept
+}
+
+/// What a key-shaped value is: `OpenAI key`, `Anthropic key`, `GitHub token`, ...
+pub fn key_kind(key: &str) -> &'static str {
+    if key.starts_with("sk-ant-") {
+        return "Anthropic key";
+    }
+    if key.starts_with("sk-") {
+        return "OpenAI-style key";
+    }
+    find_provider_key(key, false).map_or("key", |(_, _, what)| what)
+}
+
+fn find_sk_key(text: &str, at_word_start: bool) -> Option<(usize, usize)> {
     if !text.contains("sk-") {
         return None;
     }
@@ -141,8 +414,9 @@ fn normalise_name(name: &str) -> String {
         .collect()
 }
 
-/// Credential-like names: `*_API_KEY`, `*APIKEY`, `*_TOKEN`, `*_SECRET`, `*_SECRET_KEY`,
-/// `*_ACCESS_KEY`, `*_PASSWORD` (and the bare words).
+/// Credential-like names: `*_API_KEY`, `*APIKEY`, `*_KEY` (`*_MASTER_KEY`, `*_SALT_KEY`, but
+/// not `PUBLIC_KEY`, `CACHE_KEY`, ...), `*_TOKEN`, `*_SECRET*` (not `*_SECRET_NAME`, ...),
+/// `*_PASSWORD`, `*_PASS`, `PGPASSWORD`, `*_PAT` (and the bare words).
 pub fn is_sensitive_name(name: &str) -> bool {
     let n = normalise_name(name);
     const SUFFIXES: &[&str] = &[
@@ -152,10 +426,107 @@ pub fn is_sensitive_name(name: &str) -> bool {
         "_SECRET",
         "SECRET_KEY",
         "ACCESS_KEY",
-        "_PASSWORD",
+        "PASSWORD",
+        "_PASSWD",
+        "_PASS",
+        "_PAT",
+        "_SALT",
+        "ACCOUNTKEY",
     ];
-    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY"];
-    SUFFIXES.iter().any(|s| n.ends_with(s)) || EXACT.contains(&n.as_str())
+    const EXACT: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "APIKEY", "API_KEY", "SALT"];
+    SUFFIXES.iter().any(|s| n.ends_with(s))
+        || EXACT.contains(&n.as_str())
+        || key_suffix(&n)
+        || ["SECRET", "PASSWORD", "PASSWD"].iter().any(|w| segment(&n, w))
+}
+
+/// `*_KEY` names that hold a secret: not the names of public keys, lookup keys and the like.
+fn key_suffix(n: &str) -> bool {
+    const NOT_SECRET: &[&str] = &[
+        "PUBLIC",
+        "PUB",
+        "CACHE",
+        "SORT",
+        "PRIMARY",
+        "PARTITION",
+        "HASH",
+        "ROUTING",
+        "OBJECT",
+        "S3",
+        "LOOKUP",
+        "IDEMPOTENCY",
+        "FOREIGN",
+        "UNIQUE",
+        "INDEX",
+        "REDIS",
+        "PREFIX",
+        "RANGE",
+        "MAP",
+        "DICT",
+        "ROW",
+        "GROUP",
+        "LABEL",
+        "ANNOTATION",
+        "CONFIG",
+        "STORAGE",
+        "SSH_PUBLIC",
+        "FILE",
+        "TRANSLATION",
+        "I18N",
+        "SESSION_COOKIE",
+    ];
+    let Some(stem) = n.strip_suffix("_KEY") else {
+        return false;
+    };
+    !stem.is_empty()
+        && !NOT_SECRET
+            .iter()
+            .any(|w| stem == *w || stem.ends_with(&format!("_{w}")))
+}
+
+/// `*_SECRET_*` and `*_PASSWORD_*` names (`password_in` of iSCSI CHAP), except those of where
+/// a secret is or how it is handled (`*_SECRET_NAME`, `*_PASSWORD_FILE`, `*_PASSWORD_POLICY`).
+fn segment(n: &str, word: &str) -> bool {
+    const WHERE: &[&str] = &[
+        "NAME",
+        "NAMES",
+        "NAMESPACE",
+        "PATH",
+        "FILE",
+        "DIR",
+        "REF",
+        "ARN",
+        "ID",
+        "MOUNT",
+        "VOLUME",
+        "PROVIDER",
+        "STORE",
+        "ENABLED",
+        "TYPE",
+        "KEY_REF",
+        "VERSION",
+        "MANAGER",
+        "BACKEND",
+        "LOCATION",
+        "URL",
+        "ENDPOINT",
+        "POLICY",
+        "LENGTH",
+        "EXPIRY",
+        "TTL",
+        "HASH",
+        "RESET",
+        "REQUIRED",
+        "AUTH",
+        "ROTATION",
+        "SOURCE",
+    ];
+    let parts: Vec<&str> = n.split('_').collect();
+    let Some(i) = parts.iter().position(|p| *p == word) else {
+        return false;
+    };
+    let tail = parts[i + 1..].join("_");
+    tail.is_empty() || !WHERE.iter().any(|w| tail == *w || tail.ends_with(&format!("_{w}")))
 }
 
 /// Names that suggest the thing holds an LLM gateway key (`apertis-api-key`, `OPENAI_API_KEY`).
@@ -168,7 +539,12 @@ pub fn is_key_name(name: &str) -> bool {
 /// a `<placeholder>`, not a boolean and not an absolute file path (where a token is mounted).
 pub fn is_literal_value(value: &str) -> bool {
     let v = value.trim();
-    if v.is_empty() || v.starts_with("$(") || v.starts_with("${") || (v.starts_with('<') && v.ends_with('>')) {
+    if v.is_empty()
+        || v.starts_with("$(")
+        || v.starts_with("${")
+        || v.contains("{{")
+        || (v.starts_with('<') && v.ends_with('>'))
+    {
         return false;
     }
     let lower = v.to_ascii_lowercase();
@@ -233,6 +609,11 @@ pub fn text_disables_tls(text: &str) -> Option<usize> {
     TLS_OFF_TEXT.find(text).map(|m| m.start())
 }
 
+/// [`text_disables_tls`], as the byte span of the match.
+pub fn text_disables_tls_span(text: &str) -> Option<(usize, usize)> {
+    TLS_OFF_TEXT.find(text).map(|m| (m.start(), m.end()))
+}
+
 static URL: LazyLock<Regex> = LazyLock::new(|| compile(r"https?://[^\s\x22'<>`]+"));
 
 const GATEWAY_HOST_HINTS: &[&str] = &["apertis", "openai", "anthropic", "llm", "gateway", "litellm"];
@@ -252,8 +633,15 @@ fn url_host(url: &str) -> &str {
     authority.split(':').next().unwrap_or(authority)
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.starts_with("127.") || host == "::1" || host == "0.0.0.0"
+/// Loopback and the host seen from a container (`host.docker.internal`): a local proxy or a
+/// sidecar, never the network.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.starts_with("127.")
+        || host == "::1"
+        || host == "0.0.0.0"
+        || host == "host.docker.internal"
+        || host.ends_with(".localhost")
 }
 
 /// The first URL of an LLM gateway in `value`: either the host says so, or the setting's
@@ -265,6 +653,93 @@ fn gateway_url<'a>(name: &str, value: &'a str) -> Option<&'a str> {
     URL.find_iter(value).map(|m| m.as_str()).find(|url| {
         let host = url_host(url).to_ascii_lowercase();
         !is_loopback(&host) && (named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h)))
+    })
+}
+
+/// Hosts of XML namespaces, schemas, licences and documentation: named in code, never called.
+const REFERENCE_HOSTS: &[&str] = &[
+    "www.w3.org",
+    "w3.org",
+    "schemas.xmlsoap.org",
+    "schemas.microsoft.com",
+    "schemas.openxmlformats.org",
+    "purl.org",
+    "json-schema.org",
+    "schema.org",
+    "ns.adobe.com",
+    "www.apache.org",
+    "apache.org",
+    "opensource.org",
+    "creativecommons.org",
+    "xmlns.com",
+    "example.com",
+    "example.org",
+    "example.net",
+    "www.example.com",
+    "relaxng.org",
+    "docbook.org",
+    "www.openarchives.org",
+    "ogp.me",
+    "www.inkscape.org",
+    "inkscape.org",
+    "sodipodi.sourceforge.net",
+    "www.gnu.org",
+    "react.dev",
+    "reactjs.org",
+    "fb.me",
+];
+
+/// The name a URL is assigned to on its line (`OPENAI_BASE_URL=`, `base_url: "`,
+/// `openai_base_url="`), if any.
+fn assigned_name(before: &str) -> &str {
+    let t = before.trim_end_matches(['"', '\'', '`', ' ', 'f', 'r']);
+    let Some(t) = t.strip_suffix(['=', ':']) else {
+        return "";
+    };
+    // `==` and `!=` compare; `:=` and `=>` assign
+    if t.ends_with(['=', '!', '<', '>']) {
+        return "";
+    }
+    let t = t.trim_end_matches(['"', '\'', ' ', ':']);
+    let start = t
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |i| i + 1);
+    &t[start..]
+}
+
+/// A plain-HTTP LLM gateway address in a line of source: judged on each URL itself (its
+/// host, and the setting it is assigned to), never on other words of the line. Loopback
+/// (`localhost`, `127.0.0.1`, `0.0.0.0`, `host.docker.internal`), templated hosts
+/// (`http://{HOST}`), single-word hosts (`http://unused`, `http://ollama:11434`: a service
+/// on the compose or cluster network), XML namespaces and documentation hosts are left alone. Returns the URL's byte span.
+pub fn source_http_gateway(line: &str) -> Option<(usize, usize)> {
+    URL.find_iter(line).find_map(|m| {
+        let url = m.as_str();
+        if !url.starts_with("http://") {
+            return None;
+        }
+        let rest = &url["http://".len()..];
+        let host = url_host(url).to_ascii_lowercase();
+        let templated = host.is_empty()
+            || host.contains(['{', '}', '$', '%', '(', '<', '+'])
+            || rest.starts_with(['{', '$', '%', '<']);
+        // a single-word host (`http://ollama:11434`) is a compose or cluster-internal service
+        if templated || is_loopback(&host) || !host.contains('.') {
+            return None;
+        }
+        if REFERENCE_HOSTS
+            .iter()
+            .any(|r| host == *r || host.ends_with(&format!(".{r}")))
+        {
+            return None;
+        }
+        let n = normalise_name(assigned_name(&line[..m.start()]));
+        let llm_named = ["OPENAI", "APERTIS", "ANTHROPIC", "LLM", "LITELLM", "AI_"]
+            .iter()
+            .any(|h| n.contains(h))
+            && ["URL", "BASE", "ENDPOINT", "HOST", "API"].iter().any(|h| n.contains(h));
+        let llm_host = GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h));
+        (llm_named || llm_host).then_some((m.start(), m.end()))
     })
 }
 
@@ -329,7 +804,28 @@ mod tests {
         ] {
             assert!(is_sensitive_name(n), "{n}");
         }
-        for n in ["LOG_LEVEL", "TOKEN_PATH", "SECRETS_DIR", "API_BASE_URL"] {
+        for n in [
+            "LITELLM_MASTER_KEY",
+            "LITELLM_SALT_KEY",
+            "GITHUB_PAT",
+            "PGPASSWORD",
+            "node.session.auth.password_in",
+            "azurestorageaccountkey",
+            "CLIENT_SECRET_VALUE",
+        ] {
+            assert!(is_sensitive_name(n), "{n}");
+        }
+        for n in [
+            "LOG_LEVEL",
+            "TOKEN_PATH",
+            "SECRETS_DIR",
+            "API_BASE_URL",
+            "PUBLIC_KEY",
+            "CACHE_KEY",
+            "JWT_SECRET_NAME",
+            "PASSWORD_FILE",
+            "S3_KEY",
+        ] {
             assert!(!is_sensitive_name(n), "{n}");
         }
     }

@@ -47,6 +47,47 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// How sure a finding is that the matched value is what the rule is about (a real key, a
+/// real call). Only findings about credentials and source-scanner findings can be below
+/// `high`; a finding's severity is its rule's severity at `high`, one level lower at
+/// `medium`, two levels lower at `low` (never below `low`). See README, "Confidence".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    #[default]
+    High,
+    Medium,
+    Low,
+}
+
+impl Confidence {
+    pub fn parse(s: &str) -> Confidence {
+        match s {
+            "medium" => Confidence::Medium,
+            "low" => Confidence::Low,
+            _ => Confidence::High,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+
+    /// The severity of a finding of a rule of severity `rule` at this confidence.
+    pub fn adjust(self, rule: Severity) -> Severity {
+        let steps = self as usize;
+        if rule >= Severity::Low {
+            return rule;
+        }
+        let i = Severity::ALL.iter().position(|s| *s == rule).unwrap_or(0);
+        Severity::ALL[(i + steps).min(3)]
+    }
+}
+
 /// One violated rule at one field. Field order is the JSON contract's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -62,6 +103,8 @@ pub struct Finding {
     pub remediation: String,
     pub checklist: Vec<String>,
     pub category: String,
+    /// `high`, `medium` or `low`: see [`Confidence`].
+    pub confidence: Confidence,
     /// In the `--baseline` file: listed, but does not fail the run. Serialized only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub baseline: bool,

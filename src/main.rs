@@ -308,6 +308,10 @@ struct CheckArgs {
     /// Fail only on findings whose fingerprint is not in this baseline (see `compliance baseline`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Text report: list at most N findings, with the totals and per-rule counts printed
+    /// first (the other formats and the exit status always count all) [default: all].
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -383,10 +387,11 @@ fn run_check(a: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let rep = match check::run_with_rules(&opts, stdin, &rules) {
+    let mut rep = match check::run_with_rules(&opts, stdin, &rules) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    rep.text_max_findings = a.max_findings;
     if let Some(dir) = &output_dir {
         if let Err(e) = report::outputs::write_all(dir, &rep, &rules) {
             return fail(e);

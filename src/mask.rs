@@ -25,6 +25,19 @@ pub fn redact_text(text: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
+    redact_url_passwords(&out)
+}
+
+/// Masks the password of every `scheme://user:password@host` in `text`.
+fn redact_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((start, end)) = detect::find_url_password(rest) {
+        out.push_str(&rest[..start]);
+        out.push_str(&mask(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -50,6 +63,27 @@ mod tests {
         let red = redact_text(&text);
         assert!(!red.contains(key));
         assert!(red.contains("sk-pr…[redacted]"));
+    }
+
+    #[test]
+    fn redacts_passwords_in_urls_and_other_providers_keys() {
+        // litellm deploy/kubernetes/kub.yaml (MIT): a database URL with its password
+        let url = "postgresql://ishaan:HogdJCvK89Xe@ep-bitter-fog-a573fgz9.us-east-2.aws.neon.tech/local";
+        let red = redact_text(&format!("DATABASE_URL={url}"));
+        assert!(!red.contains("HogdJCvK89Xe"), "{red}");
+        assert!(red.contains("postgresql://ishaan:Hog…[redacted]@ep-bitter"), "{red}");
+        for key in [
+            "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+            "hf_Qx7Lm2Xv9Rt4Wp8Kz3Nb6Yc1Df5Gs0Aj2Ue",
+            "ghp_Qx7Lm2Xv9Rt4Wp8Kz3Nb6Yc1Df5Gs0Aj2Ue7I",
+            "AKIAZ7Q2LM4XV9RT4WP8",
+            "xoxb-1234567890-Qx7Lm2Xv9Rt4Wp8Kz3Nb",
+            "sk-ant-admin01-Qx7Lm2Xv9Rt4Wp8Kz3Nb6Yc1Df5Gs0Aj2Ue",
+        ] {
+            let red = redact_text(&format!("token: {key}"));
+            assert!(!red.contains(key), "{red}");
+            assert!(red.contains("…[redacted]"), "{red}");
+        }
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub struct Resource {
     /// Extra identity for fingerprints where the location says too little (see
     /// [`crate::finding::Finding::identity`]).
     pub identity: String,
+    /// Facts decided by a field of another document (a workload's egress by the
+    /// NetworkPolicy rule that allows everything): a rule's `@field` naming one points there.
+    pub elsewhere: Vec<(&'static str, Location)>,
 }
 
 impl Resource {
@@ -149,6 +152,7 @@ impl Resource {
             fields: Vec::new(),
             display,
             identity: String::new(),
+            elsewhere: Vec::new(),
         }
     }
 
@@ -202,6 +206,20 @@ impl Resource {
     pub fn field(mut self, fact: &'static str, path: String) -> Self {
         self.fields.push((fact, path));
         self
+    }
+
+    /// Like [`Resource::field`], for a field in another document.
+    pub fn field_elsewhere(mut self, fact: &'static str, loc: Location) -> Self {
+        self.elsewhere.push((fact, loc));
+        self
+    }
+
+    /// Where a rule annotated `@field(fact)` points: (file, document, path).
+    pub fn place(&self, fact: Option<&str>) -> (usize, usize, String) {
+        match fact.and_then(|f| self.elsewhere.iter().find(|(n, _)| *n == f)) {
+            Some((_, l)) => (l.file, l.doc, l.path.clone()),
+            None => (self.loc.file, self.loc.doc, self.field_path(fact).to_string()),
+        }
     }
 
     pub fn tags(mut self, tags: Vec<(String, String)>) -> Self {

@@ -349,3 +349,59 @@ fn the_webhook_deployment_example_passes_its_own_check() {
     }
     assert!(text.contains("sideEffects: None") && text.contains("matchConditions") && text.contains("timeoutSeconds"));
 }
+
+#[test]
+fn confidence_lowers_the_severity_and_is_reported() {
+    // litellm's kub.yaml: `LITELLM_MASTER_KEY: "sk-1234"` is a short demo value
+    let (v, _) = json_of(&["check", "tests/cases/source/real-repos", "--no-git"]);
+    let findings = v["findings"].as_array().unwrap();
+    let master = findings
+        .iter()
+        .find(|f| f["rule"] == "SEC-002" && f["line"] == 25)
+        .unwrap();
+    assert_eq!(
+        (master["severity"].as_str(), master["confidence"].as_str()),
+        (Some("medium"), Some("medium"))
+    );
+    let url = findings
+        .iter()
+        .find(|f| f["rule"] == "SEC-002" && f["line"] == 27)
+        .unwrap();
+    assert_eq!(url["confidence"], "high");
+    assert!(!url["message"].as_str().unwrap().contains("HogdJCvK89Xe"));
+    assert!(findings.iter().all(|f| f["confidence"].is_string()));
+}
+
+#[test]
+fn text_report_counts_per_rule_and_cuts_long_lists_after_the_totals() {
+    let out = compliance()
+        .args([
+            "check",
+            "tests/cases/source/real-repos",
+            "--no-git",
+            "--now",
+            NOW,
+            "--max-findings",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let totals = text.find("11 findings").unwrap();
+    let first = text.find("deploy/kub.yaml:5:3").unwrap();
+    assert!(totals < first, "{text}");
+    assert!(text.contains("by rule: SEC-002 3, "), "{text}");
+    assert!(
+        text.contains("... and 9 more findings not shown (--max-findings 2)"),
+        "{text}"
+    );
+    assert!(!text.contains("server/proxy.py:20"), "{text}");
+    // source findings have no field path: no empty "at ``" line
+    let all = compliance()
+        .args(["check", "tests/cases/source/real-repos", "--no-git", "--now", NOW])
+        .output()
+        .unwrap();
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(all.contains("server/proxy.py:20:55"), "{all}");
+    assert!(!all.contains("at `` in"), "{all}");
+}

@@ -14,6 +14,8 @@ pub struct EgressPolicy {
     pub selector: LabelSelector,
     /// Some rule lets every destination through on every port.
     pub allows_all: bool,
+    /// Where the first such rule is (`spec.egress[i]`), for findings to point at.
+    pub allow_all_at: Option<crate::model::Location>,
 }
 
 /// A workload that reads a Secret.
@@ -59,11 +61,10 @@ pub struct Index {
     pub profile_rate_limit: bool,
 }
 
-fn allows_all(np: &NetworkPolicy) -> bool {
-    let Some(rules) = np.spec.as_ref().and_then(|s| s.egress.as_ref()) else {
-        return false;
-    };
-    rules.iter().any(|r| {
+/// The index of the first egress rule that lets every destination through on every port.
+fn allows_all(np: &NetworkPolicy) -> Option<usize> {
+    let rules = np.spec.as_ref().and_then(|s| s.egress.as_ref())?;
+    rules.iter().position(|r| {
         let any_port = r.ports.as_ref().is_none_or(Vec::is_empty);
         let any_peer = match &r.to {
             None => true,
@@ -127,10 +128,13 @@ impl Index {
             match &d.object {
                 Object::NetworkPolicy(np) if restricts_egress(np) => {
                     let selector = np.spec.as_ref().map(|s| s.pod_selector.clone()).unwrap_or_default();
+                    let rule = allows_all(np);
                     ix.egress.entry(ns).or_default().push(EgressPolicy {
                         name: d.name.clone(),
                         selector: selector.unwrap_or_default(),
-                        allows_all: allows_all(np),
+                        allows_all: rule.is_some(),
+                        allow_all_at: rule
+                            .map(|i| super::at(d, crate::path::index(&crate::path::keys(&d.base, "spec.egress"), i))),
                     });
                 }
                 Object::ServiceAccount(sa) => {

@@ -204,7 +204,8 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
 
     let wl_id = Resource::new(Kind::Workload, wl_loc.clone(), display.clone()).id;
     let mut children = Vec::new();
-    let mut holds_key = false;
+    // the first field that hands the pod a key: where NET-001 points
+    let mut key_source: Option<String> = None;
     let containers = spec
         .containers
         .iter()
@@ -217,7 +218,7 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
         .enumerate()
         .map(|(i, c)| (c, true, path::index(&path::key(&t.path, "initContainers"), i)));
     for (c, init, cpath) in containers.chain(inits) {
-        holds_key |= container(
+        let source = container(
             doc,
             spec,
             c,
@@ -230,14 +231,19 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
             &display,
             &mut children,
         );
+        key_source = key_source.or(source);
     }
     // a secret volume of a key secret hands the key to the pod as a file
-    holds_key |= spec
-        .volumes
-        .iter()
-        .flatten()
-        .filter_map(|v| v.secret.as_ref()?.secret_name.as_deref())
-        .any(|s| index.is_key_secret(&ns, s));
+    let volume = spec.volumes.iter().flatten().position(|v| {
+        v.secret
+            .as_ref()
+            .and_then(|s| s.secret_name.as_deref())
+            .is_some_and(|s| index.is_key_secret(&ns, s))
+    });
+    if let (None, Some(i)) = (&key_source, volume) {
+        key_source = Some(path::index(&path::key(&t.path, "volumes"), i));
+    }
+    let holds_key = key_source.is_some();
 
     let mut wl = Resource::new(Kind::Workload, wl_loc, display)
         .parent(Kind::Namespace, &ns)
@@ -254,7 +260,12 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
         .bool("hostNetwork", spec.host_network == Some(true))
         .field("automountToken", path::key(&t.path, "automountServiceAccountToken"))
         .field("egress", path::keys(&doc.base, "metadata.name"))
+        .field("apiKeySource", key_source.unwrap_or_else(|| t.path.clone()))
         .tags(object_labels);
+    // NET-003 points at the NetworkPolicy rule that lets everything out
+    if let Some(at) = egress.iter().find_map(|p| p.allow_all_at.clone()) {
+        wl = wl.field_elsewhere("egress", at);
+    }
     if let Some((label, on_template)) = frontend_label {
         let labels = match (on_template, path::parent(&t.path)) {
             (true, Some(template)) if doc.kind != "Pod" => path::keys(template, "metadata.labels"),
@@ -309,6 +320,8 @@ fn effective(spec: &PodSpec, c: &Container, cpath: &str, spec_path: &str) -> Eff
     }
 }
 
+/// Emits one container and its env vars, args and commands. Returns the first field that
+/// hands it an API key (an env var, an `envFrom`, an arg), if any.
 #[allow(clippy::too_many_arguments)]
 fn container(
     doc: &Document,
@@ -322,7 +335,7 @@ fn container(
     index: &Index,
     display: &str,
     out: &mut Vec<Resource>,
-) -> bool {
+) -> Option<String> {
     let e = effective(spec, c, cpath, spec_path);
     let loc = |p: String| super::at(doc, p);
     let c_sc = path::key(cpath, "securityContext");
@@ -343,7 +356,7 @@ fn container(
     let cont_id = cont.id.clone();
     out.push(cont);
 
-    let mut holds_key = false;
+    let mut holds_key: Option<String> = None;
     for (j, env) in c.env.iter().flatten().enumerate() {
         let epath = path::index(&path::key(cpath, "env"), j);
         let value = env.value.as_deref().unwrap_or("");
@@ -351,16 +364,22 @@ fn container(
         let literal = detect::is_literal_value(value);
         let key = detect::looks_like_api_key(value);
         let sensitive = detect::is_sensitive_name(&env.name);
+        let url_password = literal && detect::find_url_password(value).is_some();
         let masked = if key {
             detect::masked_key(value)
+        } else if url_password {
+            detect::mask_url_password(value).unwrap_or_default()
         } else if sensitive && literal {
             crate::mask::mask(value)
         } else {
             String::new()
         };
-        holds_key |= key
+        let gives_key = key
             || (detect::is_key_name(&env.name) && (literal || secret_ref.is_some()))
             || secret_ref.is_some_and(|r| detect::is_key_name(&r.key) || index.is_key_secret(ns, &r.name));
+        if gives_key && holds_key.is_none() {
+            holds_key = Some(epath.clone());
+        }
         out.push(
             Resource::new(Kind::EnvVar, loc(epath.clone()), display.to_string())
                 .parent(Kind::Container, &cont_id)
@@ -375,25 +394,31 @@ fn container(
                 )
                 .bool("httpGatewayUrl", detect::http_gateway_url(&env.name, value))
                 .bool("gatewayUrl", detect::mentions_gateway_url(&env.name, value))
-                .bool("credential", key || sensitive || secret_ref.is_some())
+                .bool("credential", key || sensitive || secret_ref.is_some() || url_password)
+                .bool("urlCredential", url_password)
+                .str("confidence", detect::literal_confidence(value))
                 .str("masked", masked)
                 .field("value", path::key(&epath, "value"))
                 .field("name", path::key(&epath, "name")),
         );
     }
-    holds_key |= c
+    let from = c
         .env_from
         .iter()
         .flatten()
-        .filter_map(|f| f.secret_ref.as_ref())
-        .any(|r| index.is_key_secret(ns, &r.name));
+        .position(|f| f.secret_ref.as_ref().is_some_and(|r| index.is_key_secret(ns, &r.name)));
+    if let (None, Some(i)) = (&holds_key, from) {
+        holds_key = Some(path::index(&path::key(cpath, "envFrom"), i));
+    }
 
     for (source, items) in [("command", &c.command), ("arg", &c.args)] {
         let field = if source == "arg" { "args" } else { "command" };
         for (k, text) in items.iter().flatten().enumerate() {
             let vpath = path::index(&path::key(cpath, field), k);
             let key = detect::looks_like_api_key(text);
-            holds_key |= key;
+            if key && holds_key.is_none() {
+                holds_key = Some(vpath.clone());
+            }
             out.push(value_entity(
                 loc(vpath),
                 display,
@@ -422,11 +447,18 @@ pub fn value_entity(
     text: &str,
     looks_like_key: bool,
 ) -> Resource {
-    let sensitive = !key_name.is_empty() && detect::is_sensitive_name(key_name);
+    // a Secret's bare `key` entry (Ceph, CHAP) is the key; a ConfigMap's is any setting
+    let sensitive = !key_name.is_empty()
+        && (detect::is_sensitive_name(key_name) || (source == "secret" && key_name.eq_ignore_ascii_case("key")));
     let literal = detect::is_literal_value(text);
+    let url_password = literal && detect::find_url_password(text).is_some();
+    let private_key = text.contains("PRIVATE KEY-----");
+    let docker_auth = matches!(key_name, ".dockerconfigjson" | ".dockercfg") && text.contains("auth");
     let masked = if looks_like_key {
         detect::masked_key(text)
-    } else if sensitive && literal {
+    } else if url_password {
+        detect::mask_url_password(text).unwrap_or_default()
+    } else if (sensitive || private_key || docker_auth) && literal {
         crate::mask::mask(text)
     } else {
         String::new()
@@ -453,6 +485,17 @@ pub fn value_entity(
         .bool("disablesTlsVerify", tls_off)
         .bool("httpGatewayUrl", detect::http_gateway_url(key_name, text))
         .bool("gatewayUrl", detect::mentions_gateway_url(key_name, text))
-        .bool("credential", looks_like_key || sensitive || source == "secret")
+        .bool(
+            "credential",
+            looks_like_key || sensitive || source == "secret" || url_password,
+        )
+        .bool("urlCredential", url_password)
+        .bool(
+            "holdsCredential",
+            literal
+                && !detect::is_hash_value(text)
+                && (looks_like_key || sensitive || url_password || private_key || docker_auth),
+        )
+        .str("confidence", detect::literal_confidence(text))
         .str("masked", masked)
 }

@@ -168,6 +168,10 @@ pub struct Report {
     /// The `--baseline` comparison; `null` without one.
     pub baseline: Option<crate::baseline::Summary>,
     pub audit: Audit,
+    /// `--max-findings`: the text report lists at most this many findings (the totals count
+    /// all). Not part of any file format.
+    #[serde(skip)]
+    pub text_max_findings: Option<usize>,
 }
 
 /// Lowercase hex of a digest.

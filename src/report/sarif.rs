@@ -151,6 +151,7 @@ struct SarifResult<'a> {
 struct ResultProperties<'a> {
     severity: Severity,
     category: &'a str,
+    confidence: crate::finding::Confidence,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     checklist: &'a [String],
 }
@@ -448,6 +449,7 @@ fn log<'a>(report: &'a Report, rules: &'a RuleSet) -> Log<'a> {
                 properties: ResultProperties {
                     severity: f.severity,
                     category: &f.category,
+                    confidence: f.confidence,
                     checklist: &f.checklist,
                 },
             })

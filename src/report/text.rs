@@ -13,7 +13,17 @@ pub fn render(report: &Report) -> String {
 }
 
 pub fn write(report: &Report, out: &mut Sink<'_>) {
-    for f in &report.findings {
+    let shown = report
+        .text_max_findings
+        .unwrap_or(usize::MAX)
+        .min(report.findings.len());
+    let cut = report.findings.len() - shown;
+    if cut > 0 {
+        // the totals first: a terminal that scrolls a long list away still shows them
+        let _ = writeln!(out, "{}", totals_line(report));
+        let _ = writeln!(out, "by rule: {}\n", by_rule(report));
+    }
+    for f in &report.findings[..shown] {
         let _ = writeln!(
             out,
             "{}:{}:{}: {} {}: {}{}",
@@ -26,7 +36,10 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
             if f.baseline { " (in baseline)" } else { "" }
         );
         let _ = writeln!(out, "    {}", f.message);
-        let _ = writeln!(out, "    at `{}` in {}", f.path, f.resource);
+        // a source finding has no field path: its file and line say where
+        if !f.path.is_empty() {
+            let _ = writeln!(out, "    at `{}` in {}", f.path, f.resource);
+        }
         let _ = writeln!(out, "    fix: {}", f.remediation);
         if let Some(r) = &f.rendered {
             let _ = writeln!(
@@ -35,6 +48,13 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
                 r.describe()
             );
         }
+    }
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "... and {cut} more finding{} not shown (--max-findings {shown}); the JSON report lists all",
+            if cut == 1 { "" } else { "s" }
+        );
     }
     for e in &report.errors {
         match (e.line, e.column) {
@@ -67,15 +87,48 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
         };
         let _ = writeln!(out, "  {:<10} {:<12} {}", c.id, status, c.title);
     }
+    let _ = writeln!(out, "\n{}", totals_line(report));
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "by rule: {}", by_rule(report));
+    }
+    waiver_totals(report, out);
+    configured(report, out);
+    let s = &report.summary;
+    let verdict = if !report.errors.is_empty() {
+        "result: input or policy errors (exit 2)".to_string()
+    } else if s.failed {
+        format!("result: failed, findings at or above `{}` (exit 1)", s.fail_on)
+    } else {
+        format!("result: passed, nothing at or above `{}`", s.fail_on)
+    };
+    let _ = writeln!(out, "{verdict}");
+}
+
+/// Findings per rule, most first: `SRC-001 12, SEC-004 3`.
+fn by_rule(report: &Report) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for f in &report.findings {
+        *counts.entry(f.rule.as_str()).or_default() += 1;
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    counts
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `12 findings (2 critical, 10 high) in 40 files (...); 0 errors.`
+fn totals_line(report: &Report) -> String {
     let s = &report.summary;
     let by: Vec<String> = Severity::ALL
         .into_iter()
         .filter(|sev| s.by_severity.get(*sev) > 0)
         .map(|sev| format!("{} {sev}", s.by_severity.get(sev)))
         .collect();
-    let _ = writeln!(
-        out,
-        "\n{} finding{}{} in {} file{} ({} resources, {} entities examined); {} error{}.",
+    format!(
+        "{} finding{}{} in {} file{} ({} resources, {} entities examined); {} error{}.",
         s.findings,
         if s.findings == 1 { "" } else { "s" },
         if by.is_empty() {
@@ -89,17 +142,7 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
         s.entities,
         s.errors,
         if s.errors == 1 { "" } else { "s" },
-    );
-    waiver_totals(report, out);
-    configured(report, out);
-    let verdict = if !report.errors.is_empty() {
-        "result: input or policy errors (exit 2)".to_string()
-    } else if s.failed {
-        format!("result: failed, findings at or above `{}` (exit 1)", s.fail_on)
-    } else {
-        format!("result: passed, nothing at or above `{}`", s.fail_on)
-    };
-    let _ = writeln!(out, "{verdict}");
+    )
 }
 
 /// The files not read, named (the first few) in one note: binaries and the like are

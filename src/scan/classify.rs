@@ -118,6 +118,85 @@ pub fn is_secret_file(path: &str) -> bool {
         || lower == "secrets.yml"
 }
 
+/// Documentation, examples, tests and fixtures: what is written there is shown, not run.
+pub fn is_example_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('/').collect();
+    let (dirs, name) = parts.split_at(parts.len().saturating_sub(1));
+    let name = name.first().copied().unwrap_or("");
+    const DIRS: &[&str] = &[
+        "docs",
+        "doc",
+        "documentation",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "tests",
+        "test",
+        "__tests__",
+        "spec",
+        "specs",
+        "e2e",
+        "fixtures",
+        "testdata",
+        "test_data",
+        "mocks",
+        "cookbook",
+        "demo",
+        "demos",
+    ];
+    let prose = matches!(language(path), "prose") || name.ends_with(".mdx") || name.ends_with(".ipynb");
+    let template = [
+        ".example",
+        ".sample",
+        ".template",
+        "-template",
+        ".dist",
+        "-example",
+        "_example",
+    ]
+    .iter()
+    .any(|t| name.contains(t));
+    prose
+        || template
+        || dirs
+            .iter()
+            .any(|d| DIRS.contains(d) || d.starts_with("test_") || d.ends_with("_tests"))
+        || name.starts_with("test_")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.contains("_test.")
+        || name.ends_with(".ipynb")
+}
+
+/// Does a secret file's text hold anything secret? An empty file, a `.pem` with only
+/// certificates or public keys, and a framework env file (`.env.production`,
+/// `.env.development`: Next.js and Vite commit these for public settings) without a
+/// credential-named variable or a key do not.
+pub fn holds_secrets(path: &str, text: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if text.trim().is_empty() {
+        return false;
+    }
+    if (name.ends_with(".pem") || name.ends_with(".crt")) && text.contains("-----BEGIN") {
+        return text.contains("PRIVATE KEY");
+    }
+    if let Some(mode) = name.strip_prefix(".env.") {
+        if matches!(mode, "production" | "development" | "test" | "staging" | "preview") {
+            return text.lines().any(|l| {
+                let l = l.trim_start().trim_start_matches("export ");
+                let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                !l.starts_with('#')
+                    && ((crate::detect::is_sensitive_name(k.trim()) && crate::detect::is_literal_value(v))
+                        || crate::detect::looks_like_api_key(v))
+            });
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
     let client_side = classify::is_client_side(display, language);
     let (mut hits, gateway_url, logs, handles_errors) = match text {
         Some(t) => (
-            detectors::scan_text(t, code, config, client_side),
+            detectors::scan_text_as(t, code, config, client_side, language),
             t.lines()
                 .filter(|l| l.contains("://"))
                 .any(|l| crate::detect::mentions_gateway_url(l, l)),
@@ -53,6 +53,14 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
         ),
         None => (Vec::new(), false, false, false),
     };
+    // a key in documentation, an example or a test is most often a demo value
+    if classify::is_example_path(display) {
+        // a database URL with a password is how docs and tests show a connection
+        hits.retain(|h| h.what != "password in a URL");
+        for h in &mut hits {
+            h.confidence = "low";
+        }
+    }
     let truncated = (hits.len() > detectors::MAX_HITS).then(|| {
         hits.truncate(detectors::MAX_HITS);
         let last = hits.last().map(|h| Pos {
@@ -76,7 +84,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
         language,
         code,
         client_side,
-        secret_file: classify::is_secret_file(display),
+        secret_file: classify::is_secret_file(display) && text.is_none_or(|t| classify::holds_secrets(display, t)),
         gateway_url,
         logs,
         handles_errors,
@@ -117,7 +125,16 @@ pub fn resources(
             .bool("tracked", tracked_now)
             .bool("gatewayUrl", s.gateway_url)
             .bool("logs", s.logs)
-            .bool("handlesErrors", s.handles_errors);
+            .bool("handlesErrors", s.handles_errors)
+            // a key or a .env among test fixtures and examples is most often made for them
+            .str(
+                "confidence",
+                if classify::is_example_path(&s.display) {
+                    "low"
+                } else {
+                    "high"
+                },
+            );
         let file_id = file.id.clone();
         out.push(file);
         for h in &s.hits {
@@ -141,6 +158,9 @@ pub fn resources(
                     .bool("inKeptSecretFile", s.secret_file && ignored && !tracked_now)
                     .str("language", s.language)
                     .str("masked", h.masked.clone())
+                    .str("what", h.what.clone())
+                    .str("confidence", h.confidence)
+                    .str("variable", h.variable.clone())
                     .str("excerpt", h.excerpt.clone()),
             );
             if let Some(m) = out.last_mut() {
