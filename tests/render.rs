@@ -126,32 +126,41 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
         assert_ne!(c["status"], "pass", "{c}");
         assert_eq!(c["unread"][0], "required-value");
     }
-    // the value it requires, given, renders it
-    let (report, _) = check_json(
-        &dir,
-        &[
+    // the value it requires, given, renders it; a password given on the command line is
+    // not committed, one in a values file is
+    let committed = tempfile::tempdir().unwrap();
+    let values = committed.path().join("values.yaml");
+    std::fs::write(&values, "redis:\n  auth:\n    password: Zr8qLw2Xv9Tb4Nc7Hd3\n").unwrap();
+    let render = |extra: &[&str]| {
+        let mut args = vec![
             "--no-config",
             "--exclude",
             "litellm-helm/**",
             "--helm-bin",
             bin,
             "--helm-set",
-            "redis.auth.username=default",
-            "--helm-set",
-            "redis.auth.password=not-a-real-password",
+            "redis.auth.username=redis-password",
             "--helm-namespace",
             "ai",
-        ],
-    );
-    assert_eq!(errors(&report), Vec::<String>::new());
-    let f = &findings(&report)[0];
+        ];
+        args.extend_from_slice(extra);
+        let (report, _) = check_json(&dir, &args);
+        assert_eq!(errors(&report), Vec::<String>::new());
+        report
+    };
+    let given = render(&["--helm-set", "redis.auth.password=Zr8qLw2Xv9Tb4Nc7Hd3"]);
+    assert!(findings(&given).iter().all(|f| f["rule"] != "SEC-004"), "{given:#}");
+    assert!(!given.to_string().contains("Zr8qLw2Xv9Tb4Nc7Hd3"));
+    let report = render(&["--helm-values", values.to_str().unwrap()]);
+    let f = findings(&report)
+        .iter()
+        .find(|f| f["rule"] == "SEC-004")
+        .unwrap_or_else(|| panic!("{report:#}"));
     assert_eq!(f["file"], "required-value/templates/redis-secret.yaml");
     assert_eq!(f["resource"], "Secret ai/release-redis-auth");
-    assert_eq!(
-        f["rendered"]["set"],
-        serde_json::json!(["redis.auth.username", "redis.auth.password"])
-    );
-    assert!(!report.to_string().contains("not-a-real-password"));
+    assert_eq!(f["path"], "data.redis-password");
+    assert_eq!(f["rendered"]["set"], serde_json::json!(["redis.auth.username"]));
+    assert!(!report.to_string().contains("Zr8qLw2Xv9Tb4Nc7Hd3"));
 }
 
 #[test]
@@ -308,4 +317,41 @@ fn kustomize_findings_point_at_the_resource_file_once() {
     assert_eq!(k2.len(), 1);
     assert_eq!(k2[0]["file"], "base/deployment.yaml");
     assert!(k2[0].get("rendered").is_none());
+}
+
+#[test]
+fn secret_values_generated_at_install_are_not_committed_key_material() {
+    let Some(helm) = helm() else { return };
+    let src = Path::new(FIXTURES).join("helm/litellm-helm");
+    let dir = tempfile::tempdir().unwrap();
+    for rel in [
+        "Chart.yaml",
+        "values.yaml",
+        "templates/_helpers.tpl",
+        "templates/secret-masterkey.yaml",
+    ] {
+        let to = dir.path().join("litellm-helm").join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    let sec004 = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["--no-config", "--helm-bin", helm.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (report, _) = check_json(dir.path(), &args);
+        assert!(errors(&report).is_empty(), "{:?}", errors(&report));
+        findings(&report)
+            .iter()
+            .filter(|f| f["rule"] == "SEC-004")
+            .cloned()
+            .collect()
+    };
+    // the chart's default: `randAlphaNum 17` at install time, never in the repository
+    assert_eq!(sec004(&[]), Vec::<Value>::new());
+    // a master key committed in a values file is in every clone
+    let values = dir.path().join("prod-values.yaml");
+    std::fs::write(&values, "masterkey: sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK\n").unwrap();
+    let committed = sec004(&["--helm-values", values.to_str().unwrap()]);
+    assert_eq!(committed.len(), 1, "{committed:#?}");
+    assert_eq!(committed[0]["file"], "litellm-helm/templates/secret-masterkey.yaml");
+    assert_eq!(committed[0]["path"], "data.masterkey");
 }

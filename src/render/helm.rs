@@ -3,7 +3,9 @@
 //! `dependency update`: a missing dependency is left out and named), no plugins
 //! (HELM_PLUGINS is an empty folder) and no post-renderer.
 
-use super::{describe, documents, join, parent, process, shell_line, stage, Output, Plan, Provenance, Role, Settings};
+use super::{
+    describe, documents, generated, join, parent, process, shell_line, stage, Output, Plan, Provenance, Role, Settings,
+};
 use crate::discover::Candidate;
 use crate::finding::InputError;
 use std::collections::BTreeMap;
@@ -218,7 +220,18 @@ pub fn render(chart: &Chart, files: &[&Candidate], s: &Settings, max_file: u64) 
             None => fail(why),
         }
     })?;
-    let text = String::from_utf8_lossy(&stdout);
+    let mut text = String::from_utf8_lossy(&stdout).into_owned();
+    if text.contains("kind: Secret") {
+        // a second render tells the values generated at install time from committed ones
+        if let Ok(again) = process::run(&bin, &args(s, staged.dir.path()), &cwd, &s.bounds()) {
+            let given: Vec<&str> = s
+                .helm_set
+                .iter()
+                .filter_map(|e| e.split_once('=').map(|(_, v)| v))
+                .collect();
+            text = generated::without_generated_values(&text, &String::from_utf8_lossy(&again), &given);
+        }
+    }
     let note = missing.map(|m| {
         InputError::new(
             &at,

@@ -10,6 +10,7 @@
 //! patches are not objects (scanned as text, never loaded as manifests). A render that fails is one input error at `Chart.yaml` or `kustomization.yaml`,
 //! with the tool's message and the command that renders it.
 
+pub mod generated;
 pub mod helm;
 pub mod kustomize;
 pub mod process;
