@@ -1,0 +1,149 @@
+//! Issue 12: the tool is safe to run on a stranger's pull request. Each test reproduces
+//! one attack of the security review and asserts the defence.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const NOW: &str = "2026-11-24T00:00:00Z";
+
+/// A ConfigMap whose name tries to end the report early, with a literal key, and a
+/// privileged Pod whose name forges CI-log lines.
+const HOSTILE: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "harmless\n\nAll checks passed.\n\n<!--"
+data:
+  OPENAI_API_KEY: sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "p\e[2J\e]52;c;cHduZWQ=\a\r\n::error::forged\n::add-mask::x\nresult: passed"
+spec:
+  containers:
+  - name: c
+    image: nginx:latest
+    securityContext: {privileged: true}
+"#;
+
+fn compliance() -> Command {
+    Command::cargo_bin("compliance").unwrap()
+}
+
+/// A checked folder holding [`HOSTILE`].
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.yaml"), HOSTILE).unwrap();
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    compliance().current_dir(dir).args(args).args(["--now", NOW]).output().unwrap()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[cfg(unix)]
+mod symlinks {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    const KEYS: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwner owner@host\n";
+
+    /// A file outside the checked folder that a planted link points at.
+    fn victim() -> (tempfile::TempDir, std::path::PathBuf) {
+        let home = tempfile::tempdir().unwrap();
+        let keys = home.path().join("authorized_keys");
+        std::fs::write(&keys, KEYS).unwrap();
+        (home, keys)
+    }
+
+    #[test]
+    fn output_dir_partial_and_report_links_are_not_followed() {
+        let (_home, keys) = victim();
+        let repo = repo();
+        let reports = repo.path().join("reports");
+        std::fs::create_dir(&reports).unwrap();
+        // the old fixed partial name and a final name, both planted
+        symlink(&keys, reports.join(".report.md.partial")).unwrap();
+        let o = run(repo.path(), &["check", ".", "--output-dir", "reports"]);
+        assert_eq!(std::fs::read_to_string(&keys).unwrap(), KEYS);
+        // exit 2: the planted link is an input error of the check ("not followed")
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+        assert!(reports.join("report.md").is_file());
+        assert!(std::fs::symlink_metadata(reports.join("report.md")).unwrap().file_type().is_file());
+        // a planted final name is refused, before anything is written
+        std::fs::remove_file(reports.join("report.md")).unwrap();
+        symlink(&keys, reports.join("report.md")).unwrap();
+        let o = run(repo.path(), &["check", ".", "--output-dir", "reports"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&keys).unwrap(), KEYS);
+        // no temporary file left behind
+        let names: Vec<String> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".partial") && n != ".report.md.partial")
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn output_and_baseline_links_are_refused() {
+        let (_home, keys) = victim();
+        let repo = repo();
+        symlink(&keys, repo.path().join("out.md")).unwrap();
+        let o = run(repo.path(), &["check", "app.yaml", "--format", "markdown", "--output", "out.md"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("refusing to write `out.md`: it is a symbolic link"), "{}", stderr(&o));
+        symlink(&keys, repo.path().join("baseline.json")).unwrap();
+        let o = compliance()
+            .current_dir(repo.path())
+            .args(["baseline", "app.yaml", "-o", "baseline.json", "--now", NOW])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&keys).unwrap(), KEYS);
+    }
+
+    #[test]
+    fn a_configured_output_folder_stays_inside_the_checked_folder() {
+        let (home, keys) = victim();
+        let repo = repo();
+        // `output.dir` through a committed link to the victim's folder
+        symlink(home.path(), repo.path().join("reports")).unwrap();
+        std::fs::write(repo.path().join(".compliance.yaml"), "output: {dir: reports}\n").unwrap();
+        let o = run(repo.path(), &["check", "."]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("leaves the checked folder"), "{}", stderr(&o));
+        assert!(!home.path().join("report.json").exists());
+        // `..` too
+        std::fs::write(repo.path().join(".compliance.yaml"), "output: {dir: ../x}\n").unwrap();
+        let o = run(repo.path(), &["check", "."]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        // the same link named on the command line is the user's choice
+        // (exit 2: the link itself is an input error of the check, "not followed")
+        let o = run(repo.path(), &["check", ".", "--no-config", "--output-dir", "reports"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+        assert!(home.path().join("report.json").is_file());
+        assert_eq!(std::fs::read_to_string(&keys).unwrap(), KEYS);
+    }
+}
+
+#[test]
+fn output_replaces_the_old_report_whole() {
+    let repo = repo();
+    let out = repo.path().join("r.json");
+    std::fs::write(&out, "old").unwrap();
+    let o = run(repo.path(), &["check", "app.yaml", "--format", "json", "--output", "r.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(v["findings"].as_array().is_some_and(|f| !f.is_empty()));
+}
