@@ -12,13 +12,27 @@ use std::path::{Path, PathBuf};
 
 /// A file being written: [`Pending::commit`] gives it its name.
 pub struct Pending {
-    temp: tempfile::NamedTempFile,
+    target: Target,
     path: PathBuf,
 }
 
+enum Target {
+    /// A regular file (or none yet): written beside it, then renamed over it.
+    Temp(tempfile::NamedTempFile),
+    /// A terminal, pipe or device (`/dev/stdout`, `/dev/null`): written in place, since a
+    /// rename would replace the device node rather than write to it.
+    Stream(std::fs::File),
+}
+
 impl Pending {
-    /// Starts writing `path`; refuses a `path` that is a symbolic link.
+    /// Starts writing `path`; refuses a `path` that is a symbolic link to a file.
     pub fn new(path: &Path) -> Result<Self> {
+        if let Some(stream) = stream(path)? {
+            return Ok(Pending {
+                target: Target::Stream(stream),
+                path: path.to_path_buf(),
+            });
+        }
         refuse_link(path)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -31,28 +45,58 @@ impl Pending {
             .tempfile_in(dir)
             .map_err(write_error(path))?;
         Ok(Pending {
-            temp,
+            target: Target::Temp(temp),
             path: path.to_path_buf(),
         })
     }
 
     /// Where the content goes (buffer it: every write is a system call).
     pub fn file(&mut self) -> &mut std::fs::File {
-        self.temp.as_file_mut()
+        match &mut self.target {
+            Target::Temp(t) => t.as_file_mut(),
+            Target::Stream(f) => f,
+        }
     }
 
     /// Flushes the content to disk and renames it over the final name. Dropped without a
     /// commit, the temporary file is removed.
     pub fn commit(self) -> Result<()> {
         let path = self.path;
-        let file = self.temp.as_file();
+        let Target::Temp(temp) = self.target else {
+            return Ok(());
+        };
+        let file = temp.as_file();
         permissions(file, &path).map_err(write_error(&path))?;
         file.sync_all().map_err(write_error(&path))?;
         // checked again: a link planted since `new` would be replaced, but say so instead
         refuse_link(&path)?;
-        self.temp.persist(&path).map_err(|e| write_error(&path)(e.error))?;
+        temp.persist(&path).map_err(|e| write_error(&path)(e.error))?;
         Ok(())
     }
+}
+
+/// `path` opened for writing in place when it is (or links to) a terminal, pipe, socket or
+/// character device; `None` for a regular file or a missing one.
+#[cfg(unix)]
+fn stream(path: &Path) -> Result<Option<std::fs::File>> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    let t = meta.file_type();
+    if t.is_char_device() || t.is_fifo() || t.is_socket() {
+        let f = std::fs::OpenOptions::new().write(true).open(path).map_err(write_error(path))?;
+        return Ok(Some(f));
+    }
+    if t.is_block_device() {
+        return Err(write_error(path)(std::io::Error::other("a block device: not written")));
+    }
+    Ok(None)
+}
+
+#[cfg(not(unix))]
+fn stream(_: &Path) -> Result<Option<std::fs::File>> {
+    Ok(None)
 }
 
 /// Writes `path` atomically with what `write` puts into it.
@@ -171,6 +215,18 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         write_bytes(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_device_is_written_in_place_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_bytes(Path::new("/dev/null"), b"x").unwrap();
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        if Path::new("/dev/full").exists() {
+            let e = write_bytes(Path::new("/dev/full"), &[b'x'; 1 << 16]).unwrap_err();
+            assert!(e.to_string().contains("cannot write `/dev/full`"), "{e}");
+            assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+        }
     }
 
     #[test]
