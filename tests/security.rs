@@ -147,3 +147,108 @@ fn output_replaces_the_old_report_whole() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(v["findings"].as_array().is_some_and(|f| !f.is_empty()));
 }
+
+/// Names that try every Markdown construct: a link, an image, raw HTML, a table row, a
+/// heading after a line break.
+const MARKDOWN_TRICKS: &str = r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "x](https://evil.example) ![i](https://evil.example/i.png) <img src=x onerror=alert(1)> `code` | fake | row |\n# Forged heading\n| a | b |"
+  namespace: "<script>alert(1)</script>"
+spec:
+  containers:
+  - name: "c`<b>`"
+    image: nginx:latest
+    securityContext: {privileged: true}
+"#;
+
+mod markdown {
+    use super::*;
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    fn render(args: &[&str]) -> (String, serde_json::Value) {
+        let repo = repo();
+        let mut text = HOSTILE.to_string();
+        text.push_str(MARKDOWN_TRICKS);
+        std::fs::write(repo.path().join("app.yaml"), text).unwrap();
+        let md = run(repo.path(), &[&["check", "app.yaml", "--format", "markdown"], args].concat());
+        let json = run(repo.path(), &[&["check", "app.yaml", "--format", "json"], args].concat());
+        (
+            String::from_utf8(md.stdout).unwrap(),
+            serde_json::from_slice(&json.stdout).unwrap(),
+        )
+    }
+
+    #[test]
+    fn injected_names_cannot_hide_findings_or_add_markup() {
+        let (md, json) = render(&[]);
+        let findings = json["findings"].as_array().unwrap().len();
+        assert!(findings >= 8, "{findings}");
+        let mut opts = Options::empty();
+        opts.insert(Options::ENABLE_TABLES);
+        opts.insert(Options::ENABLE_STRIKETHROUGH);
+        opts.insert(Options::ENABLE_FOOTNOTES);
+        opts.insert(Options::ENABLE_MATH);
+        let mut headings = Vec::new();
+        let mut in_heading = None::<String>;
+        let mut paragraphs = Vec::new();
+        let mut para = None::<String>;
+        let mut locations = 0;
+        let mut cells_with_fake = 0;
+        let mut in_cell = false;
+        for event in Parser::new_ext(&md, opts) {
+            match &event {
+                Event::Html(h) | Event::InlineHtml(h) => {
+                    // the template's own <details> is the only HTML
+                    assert!(h.contains("details") || h.contains("summary"), "raw HTML passed through: {h}");
+                }
+                Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
+                    panic!("a link or image passed through: {dest_url}")
+                }
+                Event::Start(Tag::Heading { .. }) => in_heading = Some(String::new()),
+                Event::End(TagEnd::Heading(_)) => headings.push(in_heading.take().unwrap()),
+                Event::Start(Tag::Paragraph) => para = Some(String::new()),
+                Event::End(TagEnd::Paragraph) => paragraphs.push(para.take().unwrap()),
+                Event::Start(Tag::TableCell) => in_cell = true,
+                Event::End(TagEnd::TableCell) => in_cell = false,
+                Event::Text(t) | Event::Code(t) => {
+                    for s in [&mut in_heading, &mut para].into_iter().flatten() {
+                        s.push_str(t);
+                    }
+                    if t.starts_with("Location: ") {
+                        locations += 1;
+                    }
+                    if in_cell && t.contains("fake") {
+                        cells_with_fake += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // every finding is rendered, after the hostile names
+        assert_eq!(locations, findings, "{md}");
+        assert!(!paragraphs.iter().any(|p| p.trim() == "All checks passed."), "{paragraphs:?}");
+        assert!(!headings.iter().any(|h| h.trim() == "Forged heading"), "{headings:?}");
+        assert!(headings.iter().any(|h| h.contains("harmless") && h.contains("All checks passed.")), "{headings:?}");
+        assert_eq!(cells_with_fake, 0);
+        assert!(!md.contains("<!--"), "an HTML comment opener went through raw");
+    }
+
+    #[test]
+    fn sarif_message_text_is_escaped() {
+        let repo = repo();
+        std::fs::write(repo.path().join("app.yaml"), MARKDOWN_TRICKS).unwrap();
+        let out = run(repo.path(), &["check", "app.yaml", "--format", "sarif"]);
+        let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for r in results {
+            let text = r["message"]["text"].as_str().unwrap();
+            let links = Parser::new(text)
+                .filter(|e| matches!(e, Event::Start(Tag::Link { .. } | Tag::Image { .. }) | Event::Html(_) | Event::InlineHtml(_)))
+                .count();
+            assert_eq!(links, 0, "{text}");
+        }
+    }
+}

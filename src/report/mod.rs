@@ -2,6 +2,7 @@
 //! HTML auditor reports are rendered from the same data with tera; the text form is for
 //! terminals.
 
+pub mod escape;
 mod json;
 pub mod junit;
 pub mod outputs;
