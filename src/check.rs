@@ -322,17 +322,13 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let waiving = waiver::apply(placed, &resources, &objects, &collected.waivers, opts.now.date_naive());
     let (mut findings, waived, waivers) = (waiving.findings, waiving.waived, waiving.waivers);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let baseline = opts.baseline.as_ref().map(|b| b.apply(&mut findings, &waived));
     errors.sort();
     errors.dedup();
 
     let errored: std::collections::BTreeSet<&str> = evaluation.errors.iter().map(|e| e.rule.as_str()).collect();
     let checklist = checklist::roll_up(rules, &resources, &findings, &errored);
-    let failed = findings
-        .iter()
-        .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
-    Ok(Report {
+    let mut report = Report {
         tool: Tool::default(),
         now: now.clone(),
         roots,
@@ -347,7 +343,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             waived: waived.len(),
             by_severity: BySeverity::count(&findings),
             fail_on: opts.fail_on,
-            failed,
+            failed: false,
         },
         checklist,
         findings,
@@ -355,7 +351,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         skipped: skipped_files,
         waived,
         waivers,
-        baseline,
+        baseline: None,
         audit: Audit {
             tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
             evaluated_at: now.clone(),
@@ -384,7 +380,16 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 })
                 .collect(),
         },
-    })
+    };
+    // the output boundary: every field masked once, here, so that every format, the
+    // baseline file and the fingerprints' inputs agree
+    crate::report::fields::mask(&mut report);
+    report.baseline = opts.baseline.as_ref().map(|b| b.apply(&mut report.findings, &report.waived));
+    report.summary.failed = report
+        .findings
+        .iter()
+        .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
+    Ok(report)
 }
 
 /// Evaluates documents already loaded (by [`loader::load_value`]): facts, entities, rules,

@@ -252,3 +252,105 @@ mod markdown {
         }
     }
 }
+
+/// Item 7: a key in any field — object name, namespace, kind, file name, a map key in a
+/// field path, an inventory key name, a waiver reason — is masked in every output format,
+/// the baseline file included, not only in the message.
+mod masking {
+    use compliance::check::{self, Options};
+    use compliance::report;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Field {
+        Name,
+        Namespace,
+        Kind,
+        FileName,
+        MapKey,
+        InventoryKeyName,
+        WaiverReason,
+    }
+
+    fn field() -> impl Strategy<Value = Field> {
+        prop_oneof![
+            Just(Field::Name),
+            Just(Field::Namespace),
+            Just(Field::Kind),
+            Just(Field::FileName),
+            Just(Field::MapKey),
+            Just(Field::InventoryKeyName),
+            Just(Field::WaiverReason),
+        ]
+    }
+
+    fn secret() -> impl Strategy<Value = String> {
+        (prop_oneof![Just("sk-proj-"), Just("sk-ant-api03-"), Just("sk-")], "[A-Za-z0-9]{32,40}")
+            .prop_map(|(p, b)| format!("{p}{b}"))
+            .prop_filter("a key shape", |s| compliance::detect::find_key_shape(s) == Some((0, s.len())))
+    }
+
+    /// (file name, content) holding `key` in `field`, with findings on that object.
+    fn document(field: Field, key: &str) -> (String, String) {
+        let pod = |name: &str, ns: &str, kind: &str, annotation: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\n  annotations:\n    compliance/waive.K8S-001: \"reason={annotation}; owner=me; expires=2027-01-01\"\nspec:\n  selector: {{matchLabels: {{app: a}}}}\n  template:\n    metadata: {{labels: {{app: a}}}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:latest\n        securityContext: {{privileged: true}}\n"
+            )
+        };
+        match field {
+            Field::Name => ("a.yaml".into(), pod(key, "ns", "Deployment", "ok")),
+            Field::Namespace => ("a.yaml".into(), pod("web", key, "Deployment", "ok")),
+            Field::Kind => ("a.yaml".into(), pod("web", "ns", key, "ok")),
+            Field::WaiverReason => ("a.yaml".into(), pod("web", "ns", "Deployment", key)),
+            Field::FileName => (format!("{key}.yaml"), pod("web", "ns", "Deployment", "ok")),
+            Field::MapKey => (
+                "a.yaml".into(),
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm}}\ndata:\n  {key}: sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD\n"),
+            ),
+            Field::InventoryKeyName => (
+                "keys.yaml".into(),
+                format!("apiVersion: compliance/v1alpha1\nkind: ApiKeyInventory\nmetadata: {{name: inv}}\nkeys:\n  - name: {key}\n    environment: production\n    owner: me\n    status: active\n    models: [\"*\"]\n    allowedSubnets: [0.0.0.0/0]\n    createdAt: 2026-01-01\n    storage: {{kind: file, ref: x}}\n"),
+            ),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn every_field_of_every_format_is_masked(field in field(), key in secret()) {
+            let dir = tempfile::tempdir().unwrap();
+            let (name, text) = document(field, &key);
+            std::fs::write(dir.path().join(&name), text).unwrap();
+            let mut opts = Options::new(vec![dir.path().to_path_buf()], check::parse_now("2026-11-24T00:00:00Z").unwrap());
+            opts.git = false;
+            let rules = check::load_rules(&[]).unwrap();
+            let rep = check::run_with_rules(&opts, None, &rules).unwrap();
+            prop_assert!(!rep.findings.is_empty() || !rep.errors.is_empty() || !rep.waived.is_empty(), "{field:?}: nothing reported");
+            let mut outputs = report::outputs::render_all(&rep, &rules).unwrap();
+            outputs.push(("text", report::text(&rep)));
+            outputs.push(("baseline", compliance::baseline::render(&rep)));
+            for (format, out) in &outputs {
+                prop_assert!(!out.contains(&key), "{field:?}: {format} shows `{key}`");
+                // a masked key keeps its first characters only
+                prop_assert!(!out.contains(&key[..key.len() - 4]), "{field:?}: {format}");
+            }
+        }
+    }
+}
+
+/// Item 6: the text output escapes control characters; no value starts a line.
+#[test]
+fn text_output_cannot_forge_lines_or_drive_the_terminal() {
+    let repo = repo();
+    let o = run(repo.path(), &["check", "app.yaml"]);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("p\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07\\r\\n::error::forged"), "{out}");
+    for c in ['\u{1b}', '\u{7}', '\r'] {
+        assert!(!out.contains(c), "raw {c:?} in the text output");
+    }
+    for line in out.lines() {
+        assert!(!line.starts_with("::"), "forged workflow command: {line}");
+        assert!(!line.starts_with("All checks passed") && !line.starts_with("<!--"), "{line}");
+    }
+    assert_eq!(out.lines().filter(|l| l.starts_with("result: ")).count(), 1, "{out}");
+}

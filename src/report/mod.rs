@@ -3,6 +3,7 @@
 //! terminals.
 
 pub mod escape;
+pub mod fields;
 mod json;
 pub mod junit;
 pub mod outputs;
@@ -48,7 +49,7 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
         Form::Text | Form::Junit => {
             let mut sink = Sink::new(&mut *out);
             if form == Form::Text {
-                text::write(report, &mut sink);
+                text::write(&fields::for_terminal(report), &mut sink);
             } else {
                 junit::write(report, rules, &mut sink);
             }
