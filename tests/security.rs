@@ -354,3 +354,35 @@ fn text_output_cannot_forge_lines_or_drive_the_terminal() {
     }
     assert_eq!(out.lines().filter(|l| l.starts_with("result: ")).count(), 1, "{out}");
 }
+
+/// Item 12: the HTML report forbids scripts and remote loads, and shows control bytes as
+/// escapes.
+#[test]
+fn html_report_has_a_restrictive_csp_and_no_raw_control_bytes() {
+    let repo = repo();
+    let o = run(repo.path(), &["check", "app.yaml", "--format", "html"]);
+    let html = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        html.contains(r#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;"#),
+        "no CSP"
+    );
+    assert!(!html.chars().any(|c| c.is_control() && c != '\n'), "a raw control byte");
+    assert!(html.contains("p\\x1b[2J"), "the escape is shown");
+}
+
+/// Item 11: a number in a credential-named field is masked in the type error.
+#[test]
+fn a_credential_number_is_masked_in_a_type_error() {
+    let repo = repo();
+    std::fs::write(
+        repo.path().join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\ndata:\n  DB_PASSWORD: 918273645546372819\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "markdown", "sarif"] {
+        let o = run(repo.path(), &["check", "app.yaml", "--format", format]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("invalid type: integer"), "{format}: {out}");
+        assert!(!out.contains("918273645546372819") && !out.contains("9182736455"), "{format}: {out}");
+    }
+}

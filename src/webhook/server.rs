@@ -34,7 +34,13 @@ pub struct State {
     /// The configuration file's `rules` (disabled rules, severities), applied again on
     /// every reload.
     pub rule_settings: crate::config::RuleSettings,
+    /// Large reviews decided at once: each can take tens of megabytes while it is judged,
+    /// so that at most [`LARGE_REVIEWS`] of them fit the Deployment's memory limit.
+    large: tokio::sync::Semaphore,
 }
+
+/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn.
+pub const LARGE_REVIEWS: usize = 2;
 
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
@@ -43,6 +49,7 @@ impl State {
             config,
             metrics: Metrics::default(),
             rule_settings: crate::config::RuleSettings::default(),
+            large: tokio::sync::Semaphore::new(LARGE_REVIEWS),
         }
     }
 
@@ -372,6 +379,10 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
     let decided = if bytes.len() <= INLINE_BODY_BYTES {
         Ok(decide_body(&state.rules(), &state.config, &bytes, chrono::Utc::now()))
     } else {
+        // bounded: N large reviews at once must fit the memory limit
+        let Ok(_permit) = state.large.acquire().await else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        };
         let st = state.clone();
         tokio::task::spawn_blocking(move || decide_body(&st.rules(), &st.config, &bytes, chrono::Utc::now())).await
     };
