@@ -38,7 +38,10 @@ impl Pending {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".partial")
@@ -85,7 +88,10 @@ fn stream(path: &Path) -> Result<Option<std::fs::File>> {
     };
     let t = meta.file_type();
     if t.is_char_device() || t.is_fifo() || t.is_socket() {
-        let f = std::fs::OpenOptions::new().write(true).open(path).map_err(write_error(path))?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(write_error(path))?;
         return Ok(Some(f));
     }
     if t.is_block_device() {
@@ -164,7 +170,9 @@ fn write_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 #[cfg(unix)]
 fn permissions(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
     file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
@@ -194,7 +202,10 @@ mod tests {
         assert!(write_bytes(&dangling, b"x").is_err());
         assert!(!dir.path().join("nowhere").exists());
         // no temporary file is left behind
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(left.len(), 3, "{left:?}");
     }
 

@@ -384,7 +384,10 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     // the output boundary: every field masked once, here, so that every format, the
     // baseline file and the fingerprints' inputs agree
     crate::report::fields::mask(&mut report);
-    report.baseline = opts.baseline.as_ref().map(|b| b.apply(&mut report.findings, &report.waived));
+    report.baseline = opts
+        .baseline
+        .as_ref()
+        .map(|b| b.apply(&mut report.findings, &report.waived));
     report.summary.failed = report
         .findings
         .iter()

@@ -371,13 +371,15 @@ fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
         let mut message = quote_values_briefly(&e.inner().to_string());
         // a number in a credential-named field (`DB_PASSWORD: 918273645546372819`) is a
         // secret too: serde quotes it whole
-        let field = e.path().iter().last().and_then(|seg| match seg {
+        let field = e.path().iter().next_back().and_then(|seg| match seg {
             serde_path_to_error::Segment::Map { key } => Some(key.as_str()),
             _ => None,
         });
         if field.is_some_and(crate::detect::is_sensitive_name) {
             message = NUMBER
-                .replace_all(&message, |c: &regex::Captures<'_>| format!("{} `{}`", &c[1], crate::mask::mask(&c[2])))
+                .replace_all(&message, |c: &regex::Captures<'_>| {
+                    format!("{} `{}`", &c[1], crate::mask::mask(&c[2]))
+                })
                 .into_owned();
         }
         TypeError { path: p, message }

@@ -40,7 +40,12 @@ fn repo() -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    compliance().current_dir(dir).args(args).args(["--now", NOW]).output().unwrap()
+    compliance()
+        .current_dir(dir)
+        .args(args)
+        .args(["--now", NOW])
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &std::process::Output) -> String {
@@ -76,7 +81,10 @@ mod symlinks {
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(!stderr(&o).contains("symbolic link"), "{}", stderr(&o));
         assert!(reports.join("report.md").is_file());
-        assert!(std::fs::symlink_metadata(reports.join("report.md")).unwrap().file_type().is_file());
+        assert!(std::fs::symlink_metadata(reports.join("report.md"))
+            .unwrap()
+            .file_type()
+            .is_file());
         // a planted final name is refused, before anything is written
         std::fs::remove_file(reports.join("report.md")).unwrap();
         symlink(&keys, reports.join("report.md")).unwrap();
@@ -98,9 +106,16 @@ mod symlinks {
         let (_home, keys) = victim();
         let repo = repo();
         symlink(&keys, repo.path().join("out.md")).unwrap();
-        let o = run(repo.path(), &["check", "app.yaml", "--format", "markdown", "--output", "out.md"]);
+        let o = run(
+            repo.path(),
+            &["check", "app.yaml", "--format", "markdown", "--output", "out.md"],
+        );
         assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("refusing to write `out.md`: it is a symbolic link"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("refusing to write `out.md`: it is a symbolic link"),
+            "{}",
+            stderr(&o)
+        );
         symlink(&keys, repo.path().join("baseline.json")).unwrap();
         let o = compliance()
             .current_dir(repo.path())
@@ -142,7 +157,10 @@ fn output_replaces_the_old_report_whole() {
     let repo = repo();
     let out = repo.path().join("r.json");
     std::fs::write(&out, "old").unwrap();
-    let o = run(repo.path(), &["check", "app.yaml", "--format", "json", "--output", "r.json"]);
+    let o = run(
+        repo.path(),
+        &["check", "app.yaml", "--format", "json", "--output", "r.json"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(v["findings"].as_array().is_some_and(|f| !f.is_empty()));
@@ -172,8 +190,14 @@ mod markdown {
         let mut text = HOSTILE.to_string();
         text.push_str(MARKDOWN_TRICKS);
         std::fs::write(repo.path().join("app.yaml"), text).unwrap();
-        let md = run(repo.path(), &[&["check", "app.yaml", "--format", "markdown"], args].concat());
-        let json = run(repo.path(), &[&["check", "app.yaml", "--format", "json"], args].concat());
+        let md = run(
+            repo.path(),
+            &[&["check", "app.yaml", "--format", "markdown"], args].concat(),
+        );
+        let json = run(
+            repo.path(),
+            &[&["check", "app.yaml", "--format", "json"], args].concat(),
+        );
         (
             String::from_utf8(md.stdout).unwrap(),
             serde_json::from_slice(&json.stdout).unwrap(),
@@ -201,7 +225,10 @@ mod markdown {
             match &event {
                 Event::Html(h) | Event::InlineHtml(h) => {
                     // the template's own <details> is the only HTML
-                    assert!(h.contains("details") || h.contains("summary"), "raw HTML passed through: {h}");
+                    assert!(
+                        h.contains("details") || h.contains("summary"),
+                        "raw HTML passed through: {h}"
+                    );
                 }
                 Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
                     panic!("a link or image passed through: {dest_url}")
@@ -228,9 +255,17 @@ mod markdown {
         }
         // every finding is rendered, after the hostile names
         assert_eq!(locations, findings, "{md}");
-        assert!(!paragraphs.iter().any(|p| p.trim() == "All checks passed."), "{paragraphs:?}");
+        assert!(
+            !paragraphs.iter().any(|p| p.trim() == "All checks passed."),
+            "{paragraphs:?}"
+        );
         assert!(!headings.iter().any(|h| h.trim() == "Forged heading"), "{headings:?}");
-        assert!(headings.iter().any(|h| h.contains("harmless") && h.contains("All checks passed.")), "{headings:?}");
+        assert!(
+            headings
+                .iter()
+                .any(|h| h.contains("harmless") && h.contains("All checks passed.")),
+            "{headings:?}"
+        );
         assert_eq!(cells_with_fake, 0);
         assert!(!md.contains("<!--"), "an HTML comment opener went through raw");
     }
@@ -246,7 +281,12 @@ mod markdown {
         for r in results {
             let text = r["message"]["text"].as_str().unwrap();
             let links = Parser::new(text)
-                .filter(|e| matches!(e, Event::Start(Tag::Link { .. } | Tag::Image { .. }) | Event::Html(_) | Event::InlineHtml(_)))
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::Start(Tag::Link { .. } | Tag::Image { .. }) | Event::Html(_) | Event::InlineHtml(_)
+                    )
+                })
                 .count();
             assert_eq!(links, 0, "{text}");
         }
@@ -285,9 +325,14 @@ mod masking {
     }
 
     fn secret() -> impl Strategy<Value = String> {
-        (prop_oneof![Just("sk-proj-"), Just("sk-ant-api03-"), Just("sk-")], "[A-Za-z0-9]{32,40}")
+        (
+            prop_oneof![Just("sk-proj-"), Just("sk-ant-api03-"), Just("sk-")],
+            "[A-Za-z0-9]{32,40}",
+        )
             .prop_map(|(p, b)| format!("{p}{b}"))
-            .prop_filter("a key shape", |s| compliance::detect::find_key_shape(s) == Some((0, s.len())))
+            .prop_filter("a key shape", |s| {
+                compliance::detect::find_key_shape(s) == Some((0, s.len()))
+            })
     }
 
     /// (file name, content) holding `key` in `field`, with findings on that object.
@@ -344,13 +389,19 @@ fn text_output_cannot_forge_lines_or_drive_the_terminal() {
     let repo = repo();
     let o = run(repo.path(), &["check", "app.yaml"]);
     let out = String::from_utf8(o.stdout).unwrap();
-    assert!(out.contains("p\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07\\r\\n::error::forged"), "{out}");
+    assert!(
+        out.contains("p\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07\\r\\n::error::forged"),
+        "{out}"
+    );
     for c in ['\u{1b}', '\u{7}', '\r'] {
         assert!(!out.contains(c), "raw {c:?} in the text output");
     }
     for line in out.lines() {
         assert!(!line.starts_with("::"), "forged workflow command: {line}");
-        assert!(!line.starts_with("All checks passed") && !line.starts_with("<!--"), "{line}");
+        assert!(
+            !line.starts_with("All checks passed") && !line.starts_with("<!--"),
+            "{line}"
+        );
     }
     assert_eq!(out.lines().filter(|l| l.starts_with("result: ")).count(), 1, "{out}");
 }
@@ -383,6 +434,9 @@ fn a_credential_number_is_masked_in_a_type_error() {
         let o = run(repo.path(), &["check", "app.yaml", "--format", format]);
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains("invalid type: integer"), "{format}: {out}");
-        assert!(!out.contains("918273645546372819") && !out.contains("9182736455"), "{format}: {out}");
+        assert!(
+            !out.contains("918273645546372819") && !out.contains("9182736455"),
+            "{format}: {out}"
+        );
     }
 }

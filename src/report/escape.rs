@@ -18,7 +18,13 @@ fn visible(c: char, out: &mut String) -> bool {
         }
         // C1 controls (CSI, OSC as one code point), separators that end a line in some
         // viewers, and the bidirectional overrides that reorder what a reader sees
-        '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+        '\u{80}'..='\u{9f}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
         _ => return false,
@@ -104,7 +110,11 @@ pub fn markdown_prose(s: &str, cell: bool) -> String {
             // mid-line after the first part: only a value's own first character opens a block
             let text = markdown(part);
             match (i, text.strip_prefix('\\')) {
-                (1.., Some(rest)) if part.starts_with(|c: char| c.is_ascii_punctuation() && !MARKDOWN_INLINE.contains(&c)) => out.push_str(rest),
+                (1.., Some(rest))
+                    if part.starts_with(|c: char| c.is_ascii_punctuation() && !MARKDOWN_INLINE.contains(&c)) =>
+                {
+                    out.push_str(rest)
+                }
                 _ => out.push_str(&text),
             }
         }
@@ -175,12 +185,18 @@ mod tests {
         assert_eq!(markdown("a-b.c"), "a-b.c");
         assert_eq!(markdown("0.1.0"), "0.1.0");
         assert_eq!(markdown("1)"), "1\\)");
-        assert_eq!(markdown("[x](http://e) ![i](u) a|b"), "\\[x\\](http://e) \\!\\[i\\](u) a\\|b");
+        assert_eq!(
+            markdown("[x](http://e) ![i](u) a|b"),
+            "\\[x\\](http://e) \\!\\[i\\](u) a\\|b"
+        );
     }
 
     #[test]
     fn prose_keeps_its_code_spans() {
-        assert_eq!(markdown_prose("container `c` may run as root", false), "container `c` may run as root");
+        assert_eq!(
+            markdown_prose("container `c` may run as root", false),
+            "container `c` may run as root"
+        );
         assert_eq!(markdown_prose("Pod `a`b` ok", false), "Pod `a`b\\` ok");
         assert_eq!(markdown_prose("x `a\n\n<!--` *y*", false), "x `a  <!--` \\*y\\*");
         assert_eq!(markdown_prose("`k`: v|w", true), "`k`: v\\|w");

@@ -35,7 +35,10 @@ pub fn each(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         }
         w.path.iter_mut().for_each(&mut *f);
         let sel = &mut w.selector;
-        for s in [&mut sel.kind, &mut sel.namespace, &mut sel.name, &mut sel.file].into_iter().flatten() {
+        for s in [&mut sel.kind, &mut sel.namespace, &mut sel.name, &mut sel.file]
+            .into_iter()
+            .flatten()
+        {
             f(s);
         }
     }

@@ -168,7 +168,11 @@ fn location_filter(v: &tera::Value, args: &Args) -> tera::Result<tera::Value> {
     let mut s = plain(v.get("file").unwrap_or(&tera::Value::Null));
     if let Some(line) = v.get("line").and_then(tera::Value::as_u64) {
         s.push_str(&format!(":{line}"));
-        if let Some(column) = v.get("column").and_then(tera::Value::as_u64).filter(|_| flag(args, "column", true)) {
+        if let Some(column) = v
+            .get("column")
+            .and_then(tera::Value::as_u64)
+            .filter(|_| flag(args, "column", true))
+        {
             s.push_str(&format!(":{column}"));
         }
     }

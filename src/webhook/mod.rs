@@ -160,7 +160,12 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             .unwrap_or_default()
     };
     // masked: a key used as a name would otherwise reach the log line and the denial
-    let object = mask::redact_text(&format!("{}/{}/{}", req.kind.kind, namespace.as_deref().unwrap_or("-"), name));
+    let object = mask::redact_text(&format!(
+        "{}/{}/{}",
+        req.kind.kind,
+        namespace.as_deref().unwrap_or("-"),
+        name
+    ));
     let mut decision = Decision {
         review: AdmissionResponse::from(req).into_review(),
         outcome: Outcome::Skipped,
@@ -295,9 +300,8 @@ pub fn denial_message(object: &str, violations: &[Finding]) -> String {
 
 /// The status message of an object denied because it could not be read.
 fn unreadable_message(object: &str, errors: &[String]) -> String {
-    let mut out = format!(
-        "compliance: {object} cannot be read as its kind, so it was not checked; deny mode fails closed:"
-    );
+    let mut out =
+        format!("compliance: {object} cannot be read as its kind, so it was not checked; deny mode fails closed:");
     for e in errors.iter().take(DENIAL_LISTED) {
         out.push_str(&format!("\n- {e}"));
     }

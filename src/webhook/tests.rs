@@ -352,11 +352,20 @@ fn a_denial_message_is_bounded() {
         .collect();
     d["spec"]["template"]["spec"]["containers"] = json!(containers);
     let denied = decide_json(&cfg(Mode::Deny), &review("CREATE", "shop", Some(d), None));
-    let message = response_json(&denied)["response"]["status"]["message"].as_str().unwrap().to_string();
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(denied.violations.len() > DENIAL_LISTED);
     assert_eq!(message.lines().count(), 1 + DENIAL_LISTED + 1, "{message}");
-    assert!(message.ends_with(&format!("and {} more", denied.violations.len() - DENIAL_LISTED)), "{message}");
-    assert!(message.lines().nth(1).unwrap().contains("(critical)") || message.lines().nth(1).unwrap().contains("(high)"), "{message}");
+    assert!(
+        message.ends_with(&format!("and {} more", denied.violations.len() - DENIAL_LISTED)),
+        "{message}"
+    );
+    assert!(
+        message.lines().nth(1).unwrap().contains("(critical)") || message.lines().nth(1).unwrap().contains("(high)"),
+        "{message}"
+    );
 }
 
 /// Item 7: a key used as the object's name is masked in the decision's object (the log
