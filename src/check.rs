@@ -116,6 +116,9 @@ enum Unread {
     Error(InputError),
     /// Reported for manifests; other files (assets, binaries) are skipped with a note.
     NotText(InputError),
+    /// Text that is not UTF-8 (one Latin-1 byte): an error for a manifest, but a source
+    /// file is scanned as read lossily, so that the byte cannot hide a key.
+    NotUtf8(InputError, String, (String, u64)),
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
@@ -148,9 +151,10 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String
         return Err(note("binary file (NUL bytes): not read".to_string()));
     }
     let digest = sha256(&bytes);
-    String::from_utf8(bytes)
-        .map(|t| (t, digest))
-        .map_err(|e| Unread::NotText(loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error())))
+    String::from_utf8(bytes).map(|t| (t, digest.clone())).map_err(|e| {
+        let error = loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error());
+        Unread::NotUtf8(error, String::from_utf8_lossy(e.as_bytes()).into_owned(), digest)
+    })
 }
 
 /// What reading one file gave: its parsed manifests, or its scan, or why it was skipped.
@@ -184,6 +188,17 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits) -> FileResult {
         }
         Err(Unread::Error(e)) => {
             out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::NotUtf8(e, _, _)) if is_manifest => {
+            out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::NotUtf8(_, lossy, digest)) => {
+            out.input.digest = Some(digest);
+            let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&lossy));
+            out.loaded.errors.extend(scanned.truncated.take());
+            out.scanned = Some(scanned);
             return out;
         }
         Err(Unread::NotText(e)) => {

@@ -440,3 +440,21 @@ fn a_credential_number_is_masked_in_a_type_error() {
         );
     }
 }
+
+/// Item 8: one Latin-1 byte in a source file no longer hides the key it holds.
+#[test]
+fn a_latin1_byte_does_not_hide_a_key_in_a_source_file() {
+    let repo = tempfile::tempdir().unwrap();
+    let mut text = b"# caf\xe9\nOPENAI_API_KEY = \"sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK\"\n".to_vec();
+    text.extend_from_slice(b"print('ok')\n");
+    std::fs::write(repo.path().join("settings.py"), &text).unwrap();
+    let o = run(repo.path(), &["check", ".", "--format", "json", "--no-git"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["file"] == "settings.py" && f["line"] == 2),
+        "{v:#}"
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Q7vT2mXk9LpR4sW8"));
+}
