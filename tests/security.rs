@@ -458,3 +458,119 @@ fn a_latin1_byte_does_not_hide_a_key_in_a_source_file() {
     assert_ne!(o.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("Q7vT2mXk9LpR4sW8"));
 }
+
+/// Item 3: idle connections — before the handshake, and after it with no request — are
+/// closed after the idle limit; a connection over the cap is closed at once; a real
+/// request still gets its answer.
+mod idle_tls {
+    use axum_server::tls_rustls::RustlsConfig;
+    use compliance::webhook::server::{self, State};
+    use compliance::webhook::Config;
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    const IDLE: Duration = Duration::from_millis(1500);
+
+    struct Served {
+        addr: SocketAddr,
+        cert_der: Vec<u8>,
+        handle: axum_server::Handle<SocketAddr>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn start(max_connections: usize) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert = dir.path().join("tls.crt");
+        let key = dir.path().join("tls.key");
+        std::fs::write(&cert, ck.cert.pem()).unwrap();
+        std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+        let tls = RustlsConfig::from_config(Arc::new(server::tls_config(&cert, &key).unwrap()));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State::new(
+            Arc::new(compliance::check::load_rules(&[]).unwrap()),
+            Config::default(),
+        ));
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move { server::serve_with(listener, tls, state, h, IDLE, max_connections).await });
+        Served {
+            addr,
+            cert_der: ck.cert.der().to_vec(),
+            handle,
+            _dir: dir,
+        }
+    }
+
+    fn tls_client(s: &Served) -> (rustls::ClientConnection, TcpStream) {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(s.cert_der.clone().into()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+        let mut tcp = TcpStream::connect(s.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp).unwrap();
+        }
+        (conn, tcp)
+    }
+
+    /// Seconds until the server closes `tcp` (a read gives end of file or an error).
+    fn until_closed(mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>) -> Duration {
+        let started = Instant::now();
+        let mut buf = [0u8; 256];
+        loop {
+            match read(&mut buf) {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_connections_are_closed_and_capped() {
+        let s = start(3);
+        let s = tokio::task::spawn_blocking(move || {
+            // a client that completes the handshake, then says nothing
+            let (mut conn, mut tcp) = tls_client(&s);
+            let after_handshake = until_closed(|b| rustls::Stream::new(&mut conn, &mut tcp).read(b));
+            assert!(after_handshake < Duration::from_secs(6), "{after_handshake:?}");
+            assert!(after_handshake >= IDLE / 2, "{after_handshake:?}");
+            // one that never starts the handshake
+            let mut raw = TcpStream::connect(s.addr).unwrap();
+            raw.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let before_handshake = until_closed(|b| raw.read(b));
+            assert!(before_handshake < Duration::from_secs(6), "{before_handshake:?}");
+            // the cap: three silent connections hold every slot, a fourth is closed at once
+            let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(s.addr).unwrap()).collect();
+            std::thread::sleep(Duration::from_millis(200));
+            let mut over = TcpStream::connect(s.addr).unwrap();
+            over.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let refused = until_closed(|b| over.read(b));
+            assert!(refused < IDLE / 2, "{refused:?}");
+            drop(held);
+            std::thread::sleep(Duration::from_millis(300));
+            // a real request is still answered
+            let (mut conn, mut tcp) = tls_client(&s);
+            let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            s
+        })
+        .await
+        .unwrap();
+        s.handle.shutdown();
+    }
+}

@@ -8,6 +8,7 @@
 //! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
 //! evaluation.
 
+pub mod conn;
 pub mod manifests;
 pub mod server;
 

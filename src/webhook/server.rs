@@ -523,8 +523,36 @@ pub async fn serve(
     state: Arc<State>,
     handle: axum_server::Handle<std::net::SocketAddr>,
 ) -> std::io::Result<()> {
+    serve_with(
+        listener,
+        tls,
+        state,
+        handle,
+        super::conn::IDLE,
+        super::conn::MAX_CONNECTIONS,
+    )
+    .await
+}
+
+/// [`serve`] with the idle limit and the connection cap given (tests use short ones).
+pub async fn serve_with(
+    listener: std::net::TcpListener,
+    tls: RustlsConfig,
+    state: Arc<State>,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+    idle: Duration,
+    max_connections: usize,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
+    // idle connections closed and their number capped below TLS, so that the handshake
+    // and the silence after it count too; HTTP/1 only (no HTTP/2 without ALPN)
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .handshake_timeout(Duration::from_secs(10))
+        .acceptor(super::conn::Guard::new(idle, max_connections));
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .handle(handle)
+        .http1_only();
     server
         .http_builder()
         .http1()
