@@ -261,11 +261,17 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             decision.outcome = Outcome::Denied;
         }
         Mode::Warn => {
-            response.warnings = Some(decision.violations.iter().map(warning).collect());
+            let mut warnings: Vec<String> = decision.violations.iter().take(DENIAL_LISTED).map(warning).collect();
+            if decision.violations.len() > DENIAL_LISTED {
+                warnings.push(format!("and {} more", decision.violations.len() - DENIAL_LISTED));
+            }
+            response.warnings = Some(warnings);
             decision.outcome = Outcome::Warned;
         }
         Mode::Audit => {
-            let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+            // each rule once, so the annotation stays small whatever the object holds
+            let ids: std::collections::BTreeSet<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+            let ids: Vec<&str> = ids.into_iter().collect();
             response
                 .audit_annotations
                 .insert("violations".to_string(), ids.join(","));

@@ -432,7 +432,8 @@ pub fn log(mut entry: serde_json::Value) {
 
 fn log_decision(d: &Decision, took: Duration) {
     let uid = d.review.response.as_ref().map(|r| r.uid.clone()).unwrap_or_default();
-    let rules: Vec<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
+    // each rule once: one object can break a rule tens of thousands of times
+    let rules: std::collections::BTreeSet<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
     log(serde_json::json!({
         "level": "info",
         "msg": "admission review",
@@ -441,6 +442,7 @@ fn log_decision(d: &Decision, took: Duration) {
         "object": d.object,
         "decision": d.outcome.as_str(),
         "violations": rules,
+        "violationCount": d.violations.len(),
         "errors": d.errors,
         "latencyMs": (took.as_secs_f64() * 1e6).round() / 1e3,
     }));

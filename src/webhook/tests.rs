@@ -366,6 +366,21 @@ fn a_denial_message_is_bounded() {
         message.lines().nth(1).unwrap().contains("(critical)") || message.lines().nth(1).unwrap().contains("(high)"),
         "{message}"
     );
+    // warn mode and audit mode are bounded the same way
+    let mut d = deployment(true);
+    let containers: Vec<Value> = (0..40)
+        .map(|i| json!({"name": format!("c{i}"), "image": "nginx:latest", "securityContext": {"privileged": true}}))
+        .collect();
+    d["spec"]["template"]["spec"]["containers"] = json!(containers);
+    let warned = decide_json(&cfg(Mode::Warn), &review("CREATE", "shop", Some(d.clone()), None));
+    let warnings = response_json(&warned)["response"]["warnings"].as_array().unwrap().len();
+    assert_eq!(warnings, DENIAL_LISTED + 1);
+    let audited = decide_json(&cfg(Mode::Audit), &review("CREATE", "shop", Some(d), None));
+    let ann = response_json(&audited)["response"]["auditAnnotations"]["violations"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ann.matches("K8S-001").count(), 1, "{ann}");
 }
 
 /// Item 7: a key used as the object's name is masked in the decision's object (the log
