@@ -123,6 +123,9 @@ enum Unread {
     /// Reported for manifests; other files (assets, binaries) are skipped with a note.
     /// Holds what could be read as text, to tell a manifest from another file.
     NotText(InputError, Option<String>),
+    /// Text that is not UTF-8 (one Latin-1 byte): an error for a manifest, but a source
+    /// file is scanned as read lossily, so that the byte cannot hide a key.
+    NotUtf8(InputError, String, (String, u64)),
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
@@ -163,12 +166,9 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String
         ));
     }
     let digest = sha256(&bytes);
-    String::from_utf8(bytes).map(|t| (t, digest)).map_err(|e| {
-        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-        Unread::NotText(
-            loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error()),
-            Some(text),
-        )
+    String::from_utf8(bytes).map(|t| (t, digest.clone())).map_err(|e| {
+        let error = loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error());
+        Unread::NotUtf8(error, String::from_utf8_lossy(e.as_bytes()).into_owned(), digest)
     })
 }
 
@@ -229,6 +229,17 @@ fn read_one(i: usize, c: &discover::Candidate, limits: &Limits, role: Option<Rol
         }
         Err(Unread::Error(e)) => {
             out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::NotUtf8(e, lossy, _)) if is_manifest && loader::looks_like_manifest(&lossy) => {
+            out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::NotUtf8(_, lossy, digest)) => {
+            out.input.digest = Some(digest);
+            let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&lossy));
+            out.loaded.errors.extend(scanned.truncated.take());
+            out.scanned = Some(scanned);
             return out;
         }
         Err(Unread::NotText(e, text)) => {
@@ -415,17 +426,13 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let waiving = waiver::apply(placed, &resources, &objects, &collected.waivers, opts.now.date_naive());
     let (mut findings, waived, waivers) = (waiving.findings, waiving.waived, waiving.waivers);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let baseline = opts.baseline.as_ref().map(|b| b.apply(&mut findings, &waived));
     errors.sort();
     errors.dedup();
 
     let errored: std::collections::BTreeSet<&str> = evaluation.errors.iter().map(|e| e.rule.as_str()).collect();
     let checklist = checklist::roll_up(rules, &resources, &findings, &errored, &plan.unread);
-    let failed = findings
-        .iter()
-        .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
     let roots = opts.paths.iter().map(|p| p.display().to_string()).collect();
-    Ok(Report {
+    let mut report = Report {
         tool: Tool::default(),
         now: now.clone(),
         roots,
@@ -440,7 +447,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             waived: waived.len(),
             by_severity: BySeverity::count(&findings),
             fail_on: opts.fail_on,
-            failed,
+            failed: false,
         },
         checklist,
         findings,
@@ -448,7 +455,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         skipped: skipped_files,
         waived,
         waivers,
-        baseline,
+        baseline: None,
         audit: Audit {
             tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
             evaluated_at: now.clone(),
@@ -478,7 +485,19 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 .collect(),
         },
         text_max_findings: None,
-    })
+    };
+    // the output boundary: every field masked once, here, so that every format, the
+    // baseline file and the fingerprints' inputs agree
+    crate::report::fields::mask(&mut report);
+    report.baseline = opts
+        .baseline
+        .as_ref()
+        .map(|b| b.apply(&mut report.findings, &report.waived));
+    report.summary.failed = report
+        .findings
+        .iter()
+        .any(|f| !f.baseline && f.severity.at_least(opts.fail_on));
+    Ok(report)
 }
 
 /// Evaluates documents already loaded (by [`loader::load_value`]): facts, entities, rules,

@@ -35,6 +35,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("refusing to write `{path}`: it is a symbolic link (remove it, or name the file it points to)")]
+    Symlink { path: String },
+    #[error("the output folder `{path}` leaves the checked folder: a configuration names a folder inside it, without `..`, absolute paths or symbolic links")]
+    Outside { path: String },
     #[error("cannot render the {format} report: {message}")]
     Render { format: String, message: String },
     #[error("invalid baseline `{file}`: {message}")]

@@ -5,6 +5,7 @@
 //! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
 //! [`check`] runs them in order.
 
+pub mod atomic;
 pub mod authoring;
 pub mod baseline;
 pub mod casetest;

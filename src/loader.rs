@@ -522,8 +522,22 @@ fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
                 path::Segment::Key(k) => path::key(&p, k),
             };
         }
+        let mut message = quote_values_briefly(&inner);
+        // a number in a credential-named field (`DB_PASSWORD: 918273645546372819`) is a
+        // secret too: serde quotes it whole
+        let field = segments.iter().next_back().and_then(|seg| match seg {
+            path::Segment::Key(k) => Some(k.as_str()),
+            path::Segment::Index(_) => None,
+        });
+        if field.is_some_and(crate::detect::is_sensitive_name) {
+            message = NUMBER
+                .replace_all(&message, |c: &regex::Captures<'_>| {
+                    format!("{} `{}`", &c[1], crate::mask::mask(&c[2]))
+                })
+                .into_owned();
+        }
         return Err(TypeError {
-            message: explain_type_error(&quote_values_briefly(&inner), &p),
+            message: explain_type_error(&message, &p),
             path: p,
         });
     }
@@ -663,6 +677,11 @@ fn explain_base64(message: &str, p: &str) -> Option<String> {
 static QUOTED: LazyLock<regex::Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)] // constant pattern
     regex::Regex::new(r#"string "((?:[^"\\]|\\.)*)""#).expect("constant pattern")
+});
+
+static NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // constant pattern
+    regex::Regex::new(r"(integer|floating point|boolean) `([^`]*)`").expect("constant pattern")
 });
 
 /// serde quotes the offending string; a long one may be a secret, so only short values

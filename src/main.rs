@@ -370,7 +370,25 @@ fn run_check(a: CheckArgs) -> ExitCode {
         },
         (None, None) => Format::Text,
     };
-    let output_dir = a.output_dir.or_else(|| file.and_then(|f| f.output_dir.clone()));
+    let output_dir = match (a.output_dir, file.and_then(|f| f.output_dir.as_ref().map(|d| (f, d)))) {
+        (Some(d), _) => Some(d),
+        // a repository's configuration names a folder inside the checked folder, never a
+        // symbolic link: a pull request must not choose where the reports are written
+        (None, Some((f, dir))) => {
+            let base = f.path.parent().unwrap_or(std::path::Path::new(""));
+            let inside = match dir.strip_prefix(base) {
+                Ok(rel) => compliance::atomic::refuse_outside(base, rel),
+                Err(_) => Err(compliance::Error::Outside {
+                    path: dir.display().to_string(),
+                }),
+            };
+            if let Err(e) = inside {
+                return fail(e);
+            }
+            Some(dir.clone())
+        }
+        (None, None) => None,
+    };
     // the reports this run writes are not checked: in a checked folder, the next run would
     // find again what they quote
     opts.exclude.extend(report::outputs::excludes(
@@ -398,15 +416,9 @@ fn run_check(a: CheckArgs) -> ExitCode {
         }
     }
     let written = match &a.output {
-        Some(path) => std::fs::File::create(path)
-            .map_err(|source| compliance::Error::Write {
-                path: path.display().to_string(),
-                source,
-            })
-            .and_then(|f| {
-                let dest = path.display().to_string();
-                report::write(format, &rep, &rules, &dest, &mut std::io::BufWriter::new(f))
-            }),
+        Some(path) => compliance::atomic::write_file(path, |out| {
+            report::write(format, &rep, &rules, &path.display().to_string(), out)
+        }),
         None => report::write(
             format,
             &rep,
@@ -470,8 +482,8 @@ fn run_baseline(a: BaselineArgs) -> ExitCode {
         ));
     }
     let text = compliance::baseline::render(&rep);
-    if let Err(e) = std::fs::write(&a.output, text.as_bytes()) {
-        return fail(format!("cannot write `{}`: {e}", a.output.display()));
+    if let Err(e) = compliance::atomic::write_bytes(&a.output, text.as_bytes()) {
+        return fail(e);
     }
     eprintln!(
         "baseline: {} finding{} recorded in {}",
@@ -525,8 +537,8 @@ fn run_manifests(a: ManifestsArgs) -> ExitCode {
     }
     for (name, text) in files {
         let path = dir.join(name);
-        if let Err(e) = std::fs::write(&path, text) {
-            return fail(format!("cannot write `{}`: {e}", path.display()));
+        if let Err(e) = compliance::atomic::write_bytes(&path, text.as_bytes()) {
+            return fail(e);
         }
     }
     ExitCode::SUCCESS

@@ -280,7 +280,7 @@ fn the_document_count_per_file_is_capped() {
 }
 
 #[test]
-fn binary_and_non_utf8_files_are_skipped_with_a_note() {
+fn binary_files_are_skipped_with_a_note_and_non_utf8_text_is_scanned() {
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     png.extend_from_slice(KEY.as_bytes());
     let latin1 = b"# caf\xe9\nAPI_KEY=sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK\n".to_vec();
@@ -288,7 +288,7 @@ fn binary_and_non_utf8_files_are_skipped_with_a_note() {
     let (r, code) = check(dir.path(), &[]);
     assert_eq!(code, 1, "notes, not errors: {:?}", errors(&r));
     assert!(errors(&r).is_empty());
-    assert_eq!(r["summary"]["skipped"], 3);
+    assert_eq!(r["summary"]["skipped"], 2);
     let skipped: Vec<(String, String)> = r["skipped"]
         .as_array()
         .unwrap()
@@ -299,15 +299,21 @@ fn binary_and_non_utf8_files_are_skipped_with_a_note() {
         skipped[0],
         ("logo.png".into(), "binary file (NUL bytes): not read".into())
     );
-    assert_eq!(skipped[1].0, "notes.txt");
+    assert_eq!(skipped[1].0, "tool.bin");
+    // one Latin-1 byte does not hide a key (issue 12): the text is scanned lossily
+    let found: Vec<&serde_json::Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == "notes.txt")
+        .collect();
     assert!(
-        skipped[1].1.contains("not valid UTF-8 (invalid byte at offset 5)"),
-        "{skipped:?}"
+        found.iter().any(|f| f["rule"] == "SRC-001" && f["line"] == 2),
+        "{found:?}"
     );
-    assert_eq!(skipped[2].0, "tool.bin");
-    // nothing from them is reported, and no secret is printed
-    assert!(!r["findings"].to_string().contains("SRC-001"));
+    // no secret is printed
     assert!(!r.to_string().contains(KEY));
+    assert!(!r.to_string().contains("Q7vT2mXk9LpR4sW8"));
     good_file_checked(&r);
 
     // the text report says so in one line
@@ -320,7 +326,7 @@ fn binary_and_non_utf8_files_are_skipped_with_a_note() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("note: 3 files not read: logo.png (binary), notes.txt (not UTF-8), tool.bin (binary)"),
+        text.contains("note: 2 files not read: logo.png (binary), tool.bin (binary)"),
         "{text}"
     );
 

@@ -50,3 +50,8 @@ fn scanner_regressions() {
 fn admission_regressions() {
     run("admission", harness::admission);
 }
+
+#[test]
+fn escape_regressions() {
+    run("escape", harness::escape);
+}

@@ -2,6 +2,8 @@
 //! HTML auditor reports are rendered from the same data with tera; the text form is for
 //! terminals.
 
+pub mod escape;
+pub mod fields;
 mod json;
 pub mod junit;
 pub mod outputs;
@@ -47,7 +49,7 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
         Form::Text | Form::Junit => {
             let mut sink = Sink::new(&mut *out);
             if form == Form::Text {
-                text::write(report, &mut sink);
+                text::write(&fields::for_terminal(report), &mut sink);
             } else {
                 junit::write(report, rules, &mut sink);
             }
@@ -120,7 +122,7 @@ impl BySeverity {
 pub struct Summary {
     /// Files read: manifests and the text files the source scanner read.
     pub files: usize,
-    /// Files not read: binaries, non-UTF-8 text and files over the size limit that are
+    /// Files not read: binaries and files over the size limit that are
     /// not manifests (a manifest that cannot be read is an error instead).
     pub skipped: usize,
     /// YAML/JSON documents parsed.
@@ -157,7 +159,7 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
-    /// Files not read that are not errors (binaries, non-UTF-8 text, oversized files that
+    /// Files not read that are not errors (binaries, oversized files that
     /// are not manifests), with the reason; left out of the JSON when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,

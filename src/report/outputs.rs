@@ -29,45 +29,32 @@ pub fn render_all(report: &Report, rules: &RuleSet) -> Result<Vec<(&'static str,
 }
 
 /// Writes every form into `dir`, creating it (and its parents) when needed. Each form is
-/// written as it is rendered into a hidden file beside its final name; the files get their
-/// names only once all five are written, so that an error leaves no partial set.
+/// written as it is rendered into a temporary file beside its final name (created
+/// exclusively, with a random name: [`crate::atomic`]); the files get their names only once
+/// all five are written, so that an error leaves no partial set. A final name that is a
+/// symbolic link is refused before anything is written.
 pub fn write_all(dir: &Path, report: &Report, rules: &RuleSet) -> Result<Vec<PathBuf>> {
     use super::Form;
     let forms = [Form::Json, Form::Markdown, Form::Html, Form::Sarif, Form::Junit];
-    let failed = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Write { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(failed(dir))?;
-    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut result = Ok(());
-    for (name, form) in FILES.into_iter().zip(forms) {
-        let path = dir.join(name);
-        let partial = dir.join(format!(".{name}.partial"));
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let paths: Vec<PathBuf> = FILES.iter().map(|name| dir.join(name)).collect();
+    for path in &paths {
+        crate::atomic::refuse_link(path)?;
+    }
+    let mut pending = Vec::new();
+    for (path, form) in paths.iter().zip(forms) {
+        let mut file = crate::atomic::Pending::new(path)?;
         let dest = path.display().to_string();
-        result = std::fs::File::create(&partial)
-            .map_err(failed(&partial))
-            .and_then(|f| super::write(form, report, rules, &dest, &mut std::io::BufWriter::new(f)));
-        written.push((partial, path));
-        if result.is_err() {
-            break;
-        }
+        super::write(form, report, rules, &dest, &mut std::io::BufWriter::new(file.file()))?;
+        pending.push(file);
     }
-    if result.is_ok() {
-        for (partial, path) in &written {
-            result = std::fs::rename(partial, path).map_err(failed(path));
-            if result.is_err() {
-                break;
-            }
-        }
+    for file in pending {
+        file.commit()?;
     }
-    if let Err(e) = result {
-        for (partial, _) in &written {
-            let _ = std::fs::remove_file(partial);
-        }
-        return Err(e);
-    }
-    Ok(written.into_iter().map(|(_, path)| path).collect())
+    Ok(paths)
 }
 
 /// `--exclude` globs that keep the reports a run writes out of what it checks: a report

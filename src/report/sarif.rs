@@ -367,7 +367,7 @@ fn notification(e: &InputError) -> Notification<'_> {
     Notification {
         level: "error",
         message: Text {
-            text: e.message.as_str().into(),
+            text: super::escape::markdown_prose(&e.message, false).into(),
         },
         locations: at(&e.file, e.line, e.column).into_iter().collect(),
     }
@@ -392,7 +392,9 @@ fn waiver_notification(w: &WaiverStatus) -> Option<Notification<'static>> {
     };
     Some(Notification {
         level: "warning",
-        message: Text { text: what.into() },
+        message: Text {
+            text: super::escape::markdown_prose(&what, false).into(),
+        },
         locations: at(&w.file, w.line, w.column).into_iter().collect(),
     })
 }
@@ -437,8 +439,9 @@ fn log<'a>(report: &'a Report, rules: &'a RuleSet) -> Log<'a> {
                 rule_id: &f.rule,
                 rule_index: index.get(f.rule.as_str()).copied(),
                 level: level(f.severity),
+                // GitHub renders `[text](target)` in message text: escaped as Markdown
                 message: Text {
-                    text: f.message.as_str().into(),
+                    text: super::escape::markdown_prose(&f.message, false).into(),
                 },
                 locations: [location(f)],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, format!("{fingerprint}:{n}"))]),

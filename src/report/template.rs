@@ -1,5 +1,6 @@
 //! Markdown and HTML through tera, from the templates in `templates/` (embedded).
 
+use super::escape;
 use super::Report;
 use crate::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
 use crate::error::{Error, Result};
@@ -142,6 +143,42 @@ fn view(report: &Report) -> View<'_> {
     }
 }
 
+type Args = std::collections::HashMap<String, tera::Value>;
+
+fn flag(args: &Args, name: &str, default: bool) -> bool {
+    args.get(name).and_then(tera::Value::as_bool).unwrap_or(default)
+}
+
+fn plain(v: &tera::Value) -> String {
+    match v {
+        tera::Value::String(s) => s.clone(),
+        tera::Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+/// `{{ value | code(cell=true) | safe }}`: the value as a whole code span.
+fn code_filter(v: &tera::Value, args: &Args) -> tera::Result<tera::Value> {
+    Ok(escape::code_span(&plain(v), flag(args, "cell", false)).into())
+}
+
+/// `{{ finding | location | safe }}`: `file:line:column` of anything with those fields,
+/// as one code span.
+fn location_filter(v: &tera::Value, args: &Args) -> tera::Result<tera::Value> {
+    let mut s = plain(v.get("file").unwrap_or(&tera::Value::Null));
+    if let Some(line) = v.get("line").and_then(tera::Value::as_u64) {
+        s.push_str(&format!(":{line}"));
+        if let Some(column) = v
+            .get("column")
+            .and_then(tera::Value::as_u64)
+            .filter(|_| flag(args, "column", true))
+        {
+            s.push_str(&format!(":{column}"));
+        }
+    }
+    Ok(escape::code_span(&s, flag(args, "cell", false)).into())
+}
+
 fn tera_error(format: &str) -> impl Fn(tera::Error) -> Error + '_ {
     move |e: tera::Error| {
         let mut message = e.to_string();
@@ -161,6 +198,18 @@ fn tera_error(format: &str) -> impl Fn(tera::Error) -> Error + '_ {
 fn prepare(name: &str, source: &str, report: &Report, format: &str) -> Result<(tera::Tera, tera::Context)> {
     let err = tera_error(format);
     let mut tera = tera::Tera::default();
+    // every `{{ }}` value is escaped for the format it lands in (src/report/escape.rs)
+    if name.ends_with(".md") {
+        tera.autoescape_on(vec![".md"]);
+        tera.set_escape_fn(escape::markdown);
+        tera.register_filter("code", code_filter);
+        tera.register_filter("location", location_filter);
+        tera.register_filter("prose", |v: &tera::Value, args: &Args| {
+            Ok(escape::markdown_prose(&plain(v), flag(args, "cell", false)).into())
+        });
+    } else {
+        tera.set_escape_fn(|s| tera::escape_html(&escape::html_text(s)));
+    }
     tera.add_raw_template(name, source).map_err(&err)?;
     let context = tera::Context::from_serialize(view(report)).map_err(&err)?;
     Ok((tera, context))

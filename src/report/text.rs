@@ -9,7 +9,7 @@ use crate::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
-    sink::to_string(|out| write(report, out))
+    sink::to_string(|out| write(&super::fields::for_terminal(report), out))
 }
 
 pub fn write(report: &Report, out: &mut Sink<'_>) {

@@ -8,6 +8,7 @@
 //! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
 //! evaluation.
 
+pub mod conn;
 pub mod manifests;
 pub mod server;
 
@@ -159,7 +160,13 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             .and_then(|o| o.metadata.name.clone().or_else(|| o.metadata.generate_name.clone()))
             .unwrap_or_default()
     };
-    let object = format!("{}/{}/{}", req.kind.kind, namespace.as_deref().unwrap_or("-"), name);
+    // masked: a key used as a name would otherwise reach the log line and the denial
+    let object = mask::redact_text(&format!(
+        "{}/{}/{}",
+        req.kind.kind,
+        namespace.as_deref().unwrap_or("-"),
+        name
+    ));
     let mut decision = Decision {
         review: AdmissionResponse::from(req).into_review(),
         outcome: Outcome::Skipped,
@@ -215,7 +222,24 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     decision.violations = findings
         .into_iter()
         .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
+        .map(|mut f| {
+            crate::report::fields::finding(&mut f, &mut crate::report::fields::mask_one);
+            f
+        })
         .collect();
+    // fail closed: an object that cannot be read as its kind (a field of the wrong type)
+    // was not judged; in deny mode it is denied, as the CLI exits 2 on it
+    if cfg.mode == Mode::Deny && !loaded.errors.is_empty() {
+        if let Some(response) = decision.review.response.as_mut() {
+            response.allowed = false;
+            response.result.status = Some(kube::core::response::StatusSummary::Failure);
+            response.result.code = 403;
+            response.result.reason = "Forbidden".to_string();
+            response.result.message = unreadable_message(&object, &decision.errors);
+            decision.outcome = Outcome::Denied;
+            return decision;
+        }
+    }
     // the most severe first: a denial message may be cut short by the client
     decision
         .violations
@@ -237,11 +261,17 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             decision.outcome = Outcome::Denied;
         }
         Mode::Warn => {
-            response.warnings = Some(decision.violations.iter().map(warning).collect());
+            let mut warnings: Vec<String> = decision.violations.iter().take(DENIAL_LISTED).map(warning).collect();
+            if decision.violations.len() > DENIAL_LISTED {
+                warnings.push(format!("and {} more", decision.violations.len() - DENIAL_LISTED));
+            }
+            response.warnings = Some(warnings);
             decision.outcome = Outcome::Warned;
         }
         Mode::Audit => {
-            let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+            // each rule once, so the annotation stays small whatever the object holds
+            let ids: std::collections::BTreeSet<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+            let ids: Vec<&str> = ids.into_iter().collect();
             response
                 .audit_annotations
                 .insert("violations".to_string(), ids.join(","));
@@ -251,19 +281,39 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     decision
 }
 
-/// The status message of a denial: one line per violation with the rule id, title, field
-/// path, what was found and the fix. Masked again as a last line of defence.
+/// The violations a denial message lists; the rest are counted ("and N more").
+pub const DENIAL_LISTED: usize = 20;
+
+/// The status message of a denial: one line per violation (the most severe first, at most
+/// [`DENIAL_LISTED`]) with the rule id, title, field path, what was found and the fix.
+/// Masked again as a last line of defence.
 pub fn denial_message(object: &str, violations: &[Finding]) -> String {
     let mut out = format!(
         "compliance: {object} violates {} rule{}:",
         violations.len(),
         if violations.len() == 1 { "" } else { "s" }
     );
-    for f in violations {
+    for f in violations.iter().take(DENIAL_LISTED) {
         out.push_str(&format!(
             "\n- {} ({}) {} at `{}`: {}. Fix: {}",
             f.rule, f.severity, f.title, f.path, f.message, f.remediation
         ));
+    }
+    if violations.len() > DENIAL_LISTED {
+        out.push_str(&format!("\n- and {} more", violations.len() - DENIAL_LISTED));
+    }
+    mask::redact_text(&out)
+}
+
+/// The status message of an object denied because it could not be read.
+fn unreadable_message(object: &str, errors: &[String]) -> String {
+    let mut out =
+        format!("compliance: {object} cannot be read as its kind, so it was not checked; deny mode fails closed:");
+    for e in errors.iter().take(DENIAL_LISTED) {
+        out.push_str(&format!("\n- {e}"));
+    }
+    if errors.len() > DENIAL_LISTED {
+        out.push_str(&format!("\n- and {} more", errors.len() - DENIAL_LISTED));
     }
     mask::redact_text(&out)
 }

@@ -34,7 +34,13 @@ pub struct State {
     /// The configuration file's `rules` (disabled rules, severities), applied again on
     /// every reload.
     pub rule_settings: crate::config::RuleSettings,
+    /// Large reviews decided at once: each can take tens of megabytes while it is judged,
+    /// so that at most [`LARGE_REVIEWS`] of them fit the Deployment's memory limit.
+    large: tokio::sync::Semaphore,
 }
+
+/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn.
+pub const LARGE_REVIEWS: usize = 2;
 
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
@@ -43,6 +49,7 @@ impl State {
             config,
             metrics: Metrics::default(),
             rule_settings: crate::config::RuleSettings::default(),
+            large: tokio::sync::Semaphore::new(LARGE_REVIEWS),
         }
     }
 
@@ -372,6 +379,10 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
     let decided = if bytes.len() <= INLINE_BODY_BYTES {
         Ok(decide_body(&state.rules(), &state.config, &bytes, chrono::Utc::now()))
     } else {
+        // bounded: N large reviews at once must fit the memory limit
+        let Ok(_permit) = state.large.acquire().await else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        };
         let st = state.clone();
         tokio::task::spawn_blocking(move || decide_body(&st.rules(), &st.config, &bytes, chrono::Utc::now())).await
     };
@@ -421,7 +432,8 @@ pub fn log(mut entry: serde_json::Value) {
 
 fn log_decision(d: &Decision, took: Duration) {
     let uid = d.review.response.as_ref().map(|r| r.uid.clone()).unwrap_or_default();
-    let rules: Vec<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
+    // each rule once: one object can break a rule tens of thousands of times
+    let rules: std::collections::BTreeSet<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
     log(serde_json::json!({
         "level": "info",
         "msg": "admission review",
@@ -430,6 +442,7 @@ fn log_decision(d: &Decision, took: Duration) {
         "object": d.object,
         "decision": d.outcome.as_str(),
         "violations": rules,
+        "violationCount": d.violations.len(),
         "errors": d.errors,
         "latencyMs": (took.as_secs_f64() * 1e6).round() / 1e3,
     }));
@@ -512,8 +525,36 @@ pub async fn serve(
     state: Arc<State>,
     handle: axum_server::Handle<std::net::SocketAddr>,
 ) -> std::io::Result<()> {
+    serve_with(
+        listener,
+        tls,
+        state,
+        handle,
+        super::conn::IDLE,
+        super::conn::MAX_CONNECTIONS,
+    )
+    .await
+}
+
+/// [`serve`] with the idle limit and the connection cap given (tests use short ones).
+pub async fn serve_with(
+    listener: std::net::TcpListener,
+    tls: RustlsConfig,
+    state: Arc<State>,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+    idle: Duration,
+    max_connections: usize,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
+    // idle connections closed and their number capped below TLS, so that the handshake
+    // and the silence after it count too; HTTP/1 only (no HTTP/2 without ALPN)
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .handshake_timeout(Duration::from_secs(10))
+        .acceptor(super::conn::Guard::new(idle, max_connections));
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .handle(handle)
+        .http1_only();
     server
         .http_builder()
         .http1()

@@ -323,3 +323,77 @@ fn default_exclusions_are_kube_system_and_the_webhooks_own_namespace() {
         vec!["a"]
     );
 }
+
+/// Issue 12 item 4: a Rollout-like workload with a privileged container and a literal key,
+/// one field of the wrong type, is denied in deny mode (the CLI exits 2 on it), and only
+/// reported in warn mode.
+#[test]
+fn an_object_that_cannot_be_typed_is_denied_in_deny_mode() {
+    let mut d = deployment(true);
+    d["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([{"containerPort": "http"}]);
+    let denied = decide_json(&cfg(Mode::Deny), &review("CREATE", "shop", Some(d.clone()), None));
+    assert_eq!(denied.outcome, Outcome::Denied, "{:?}", denied.errors);
+    let r = response_json(&denied);
+    assert_eq!(r["response"]["allowed"], false);
+    let message = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("cannot be read as its kind"), "{message}");
+    assert!(!message.contains(KEY));
+    let warned = decide_json(&cfg(Mode::Warn), &review("CREATE", "shop", Some(d), None));
+    assert_eq!(response_json(&warned)["response"]["allowed"], true);
+}
+
+/// Item 2 (in part): a denial lists the most severe violations first, at most
+/// DENIAL_LISTED of them, then counts the rest.
+#[test]
+fn a_denial_message_is_bounded() {
+    let mut d = deployment(true);
+    let containers: Vec<Value> = (0..40)
+        .map(|i| json!({"name": format!("c{i}"), "image": "nginx:latest", "securityContext": {"privileged": true}}))
+        .collect();
+    d["spec"]["template"]["spec"]["containers"] = json!(containers);
+    let denied = decide_json(&cfg(Mode::Deny), &review("CREATE", "shop", Some(d), None));
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(denied.violations.len() > DENIAL_LISTED);
+    assert_eq!(message.lines().count(), 1 + DENIAL_LISTED + 1, "{message}");
+    assert!(
+        message.ends_with(&format!("and {} more", denied.violations.len() - DENIAL_LISTED)),
+        "{message}"
+    );
+    assert!(
+        message.lines().nth(1).unwrap().contains("(critical)") || message.lines().nth(1).unwrap().contains("(high)"),
+        "{message}"
+    );
+    // warn mode and audit mode are bounded the same way
+    let mut d = deployment(true);
+    let containers: Vec<Value> = (0..40)
+        .map(|i| json!({"name": format!("c{i}"), "image": "nginx:latest", "securityContext": {"privileged": true}}))
+        .collect();
+    d["spec"]["template"]["spec"]["containers"] = json!(containers);
+    let warned = decide_json(&cfg(Mode::Warn), &review("CREATE", "shop", Some(d.clone()), None));
+    let warnings = response_json(&warned)["response"]["warnings"].as_array().unwrap().len();
+    assert_eq!(warnings, DENIAL_LISTED + 1);
+    let audited = decide_json(&cfg(Mode::Audit), &review("CREATE", "shop", Some(d), None));
+    let ann = response_json(&audited)["response"]["auditAnnotations"]["violations"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ann.matches("K8S-001").count(), 1, "{ann}");
+}
+
+/// Item 7: a key used as the object's name is masked in the decision's object (the log
+/// line) and in the denial.
+#[test]
+fn a_key_as_the_name_is_masked_everywhere() {
+    let mut d = deployment(true);
+    d["metadata"]["name"] = json!(KEY);
+    let denied = decide_json(&cfg(Mode::Deny), &review("CREATE", "shop", Some(d), None));
+    assert!(!denied.object.contains(KEY), "{}", denied.object);
+    let text = serde_json::to_string(&response_json(&denied)).unwrap();
+    assert!(!text.contains(KEY), "{text}");
+    for f in &denied.violations {
+        assert!(!format!("{f:?}").contains(KEY));
+    }
+}

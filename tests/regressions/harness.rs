@@ -196,3 +196,33 @@ pub fn admission(data: &[u8]) {
         Err(bad) => no_key_leaks(&keys, &bad.0),
     }
 }
+
+/// Target `escape`: any text through the Markdown, code-span and terminal escapes. A
+/// Markdown value stays on one line and has no raw `<`, `[` or backtick; a code span is
+/// one span whose fence the value cannot close; a terminal value holds no control
+/// character.
+pub fn escape(data: &[u8]) {
+    use compliance::report::escape;
+    let text = String::from_utf8_lossy(data);
+    let md = escape::markdown(&text);
+    assert!(!md.contains(['\n', '\r']), "{md:?}");
+    // an escaped backslash before the character would make it raw again: the escape
+    // doubles backslashes, so count them
+    for c in ['<', '[', '`', '|'] {
+        for (i, _) in md.match_indices(c) {
+            let slashes = md[..i].chars().rev().take_while(|&b| b == '\\').count();
+            assert!(slashes % 2 == 1, "raw {c:?} in {md:?}");
+        }
+    }
+    let span = escape::code_span(&text, true);
+    if !span.is_empty() {
+        let fence = span.chars().take_while(|&c| c == '`').count();
+        let inner = &span[fence..span.len() - fence];
+        assert!(!inner.contains(&"`".repeat(fence)), "{span:?}");
+        assert!(!span.contains(['\n', '\r']));
+    }
+    let term = escape::terminal(&text);
+    assert!(!term.chars().any(|c| c.is_control()), "{term:?}");
+    let prose = escape::markdown_prose(&text, true);
+    assert!(!prose.contains(['\n', '\r']), "{prose:?}");
+}
