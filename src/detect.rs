@@ -757,8 +757,16 @@ pub fn http_gateway_url(name: &str, value: &str) -> bool {
         let host = url_host(url).to_ascii_lowercase();
         url.starts_with("http://")
             && !is_loopback(&host)
+            && !is_cluster_internal(&host)
             && (named || GATEWAY_HOST_HINTS.iter().any(|h| host.contains(h)))
     })
+}
+
+/// A Service of the same cluster (`http://vllm-service:8000`, `x.ns.svc`,
+/// `x.ns.svc.cluster.local`): traffic that stays on the cluster network is not a call to
+/// the gateway over the internet (as for the source scanner's single-word hosts).
+fn is_cluster_internal(host: &str) -> bool {
+    !host.contains('.') || host.ends_with(".svc") || host.ends_with(".svc.cluster.local")
 }
 
 #[cfg(test)]
@@ -868,6 +876,15 @@ mod tests {
         assert!(!http_gateway_url("OPENAI_BASE_URL", "https://api.apertis.ai/v1"));
         assert!(!http_gateway_url("OPENAI_BASE_URL", "http://localhost:4000/v1"));
         assert!(!http_gateway_url("REDIS_URL", "http://redis:6379"));
+        // in-cluster model servers of the GKE samples (gke-ray/rayserve/gradio.yaml,
+        // adk-vllm/deploy-agent.yaml): the cluster network, not the gateway
+        assert!(!http_gateway_url("HOST", "http://rayllm-serve-svc:8000"));
+        assert!(!http_gateway_url("LLM_BASE_URL", "http://vllm-llama3-service:8000/v1"));
+        assert!(!http_gateway_url(
+            "OPENAI_BASE_URL",
+            "http://litellm.ai.svc.cluster.local:4000"
+        ));
+        assert!(http_gateway_url("OPENAI_BASE_URL", "http://llm.example.com/v1"));
         assert!(mentions_gateway_url("BASE_URL", "https://api.apertis.ai/v1"));
         assert!(!mentions_gateway_url("REDIS_URL", "https://redis:6379"));
     }

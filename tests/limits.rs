@@ -334,7 +334,9 @@ fn binary_files_are_skipped_with_a_note_and_non_utf8_text_is_scanned() {
     let dir = folder_with(&[
         ("bad.yaml", b"apiVersion: v1\nkind: Pod\0\n"),
         ("latin.yaml", b"apiVersion: v1\nkind: caf\xe9\n"),
-        // the same bytes in a `.yaml` that is not a manifest: a note, as for any file
+        // the same bytes in a `.yaml` that is not a manifest: binary is a note, as for any
+        // file; text that is not UTF-8 is scanned as read lossily (a Latin-1 byte must not
+        // hide a key)
         ("data.yaml", b"rows: [1, 2]\0\n"),
         ("words.yml", b"name: caf\xe9\n"),
     ]);
@@ -349,7 +351,7 @@ fn binary_files_are_skipped_with_a_note_and_non_utf8_text_is_scanned() {
         .iter()
         .map(|s| s["file"].as_str().unwrap())
         .collect();
-    assert_eq!(skipped, ["data.yaml", "words.yml"]);
+    assert_eq!(skipped, ["data.yaml"]);
 }
 
 #[cfg(unix)]
