@@ -762,11 +762,12 @@ pub fn http_gateway_url(name: &str, value: &str) -> bool {
     })
 }
 
-/// A Service of the same cluster (`http://vllm-service:8000`, `x.ns.svc`,
-/// `x.ns.svc.cluster.local`): traffic that stays on the cluster network is not a call to
-/// the gateway over the internet (as for the source scanner's single-word hosts).
+/// A single-word host (`http://vllm-service:8000`): a Service of the same namespace, like
+/// the GKE samples' model servers, reached on the cluster network, not the gateway over
+/// the internet (as for the source scanner's single-word hosts). A gateway named across
+/// namespaces (`llm-gateway.payments.svc`) is still judged: it is a shared gateway.
 fn is_cluster_internal(host: &str) -> bool {
-    !host.contains('.') || host.ends_with(".svc") || host.ends_with(".svc.cluster.local")
+    !host.contains('.')
 }
 
 #[cfg(test)]
@@ -880,7 +881,7 @@ mod tests {
         // adk-vllm/deploy-agent.yaml): the cluster network, not the gateway
         assert!(!http_gateway_url("HOST", "http://rayllm-serve-svc:8000"));
         assert!(!http_gateway_url("LLM_BASE_URL", "http://vllm-llama3-service:8000/v1"));
-        assert!(!http_gateway_url(
+        assert!(http_gateway_url(
             "OPENAI_BASE_URL",
             "http://litellm.ai.svc.cluster.local:4000"
         ));

@@ -54,6 +54,22 @@ fn errors(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// litellm's chart with these `templates` only, and without its subcharts (as a repository
+/// that does not commit `charts/` has it), in a new folder.
+fn litellm_without_subcharts(templates: &[&str]) -> tempfile::TempDir {
+    let src = Path::new(FIXTURES).join("helm/litellm-helm");
+    let dir = tempfile::tempdir().unwrap();
+    for rel in ["Chart.yaml", "values.yaml", "templates/_helpers.tpl"]
+        .iter()
+        .chain(templates)
+    {
+        let to = dir.path().join("litellm-helm").join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    dir
+}
+
 #[test]
 fn a_real_chart_is_rendered_and_findings_name_its_templates() {
     let Some(helm) = helm() else { return };
@@ -166,20 +182,11 @@ fn a_chart_that_fails_to_render_is_one_input_error_with_the_command() {
 #[test]
 fn missing_dependencies_are_never_fetched_and_the_chart_is_checked_without_them() {
     let Some(helm) = helm() else { return };
-    let src = Path::new(FIXTURES).join("helm/litellm-helm");
-    let dir = tempfile::tempdir().unwrap();
-    for rel in [
-        "Chart.yaml",
-        "values.yaml",
-        "templates/_helpers.tpl",
+    let dir = litellm_without_subcharts(&[
         "templates/service.yaml",
         "templates/configmap-litellm.yaml",
         "templates/deployment.yaml",
-    ] {
-        let to = dir.path().join("litellm-helm").join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
+    ]);
     let (report, code) = check_json(
         dir.path(),
         &[
@@ -322,18 +329,7 @@ fn kustomize_findings_point_at_the_resource_file_once() {
 #[test]
 fn secret_values_generated_at_install_are_not_committed_key_material() {
     let Some(helm) = helm() else { return };
-    let src = Path::new(FIXTURES).join("helm/litellm-helm");
-    let dir = tempfile::tempdir().unwrap();
-    for rel in [
-        "Chart.yaml",
-        "values.yaml",
-        "templates/_helpers.tpl",
-        "templates/secret-masterkey.yaml",
-    ] {
-        let to = dir.path().join("litellm-helm").join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
+    let dir = litellm_without_subcharts(&["templates/secret-masterkey.yaml"]);
     let sec004 = |extra: &[&str]| -> Vec<Value> {
         let mut args = vec!["--no-config", "--helm-bin", helm.to_str().unwrap()];
         args.extend_from_slice(extra);
