@@ -242,6 +242,24 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("jwt", "JSON Web Token"),
 ];
 
+/// Is the character before byte `at` a letter or digit (the match is glued to a word)?
+fn alnum_before(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Is the character at byte `at` a letter or digit (the match runs on into a word)?
+fn alnum_after(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// A provider-shaped match that is neither a placeholder nor too regular to be random.
+fn is_real_provider_key(body: &str) -> bool {
+    !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0
+}
+
 /// The first key of another provider (see [`PROVIDER_KEY`]): byte span and what it is.
 pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usize, &'static str)> {
     if !["AIza", "hf_", "gh", "AKIA", "ASIA", "xox", "eyJ"]
@@ -253,17 +271,9 @@ pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usiz
     PROVIDER_KEY.captures_iter(text).find_map(|c| {
         let (group, what) = PROVIDERS.iter().find(|(g, _)| c.name(g).is_some())?;
         let m = c.name(group)?;
-        let boundary = !at_word_start
-            || text[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(|ch| !ch.is_ascii_alphanumeric());
-        let after_ok = text[m.end()..]
-            .chars()
-            .next()
-            .is_none_or(|ch| !ch.is_ascii_alphanumeric());
-        let body = m.as_str();
-        let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
+        let boundary = !at_word_start || !alnum_before(text, m.start());
+        let after_ok = !alnum_after(text, m.end());
+        let real = is_real_provider_key(m.as_str());
         (boundary && (after_ok || *group == "jwt") && (real || !at_word_start)).then_some((m.start(), m.end(), *what))
     })
 }
@@ -272,12 +282,7 @@ pub fn find_provider_key(text: &str, at_word_start: bool) -> Option<(usize, usiz
 /// byte spans, in order, not overlapping. A minified line with thousands of keys costs one
 /// scan, not one per key.
 pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
-    let word_start = |at: usize| {
-        text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_ascii_alphanumeric())
-    };
+    let word_start = |at: usize| !alnum_before(text, at);
     let mut out: Vec<(usize, usize)> = Vec::new();
     if text.contains("sk-") {
         out.extend(
@@ -296,13 +301,8 @@ pub fn find_all_keys(text: &str) -> Vec<(usize, usize)> {
                 continue;
             };
             let jwt = c.name("jwt").is_some();
-            let after_ok = text[m.end()..]
-                .chars()
-                .next()
-                .is_none_or(|ch| !ch.is_ascii_alphanumeric());
-            let body = m.as_str();
-            let real = !has_placeholder_word(body) && !is_placeholder_value(body) && entropy(body) >= 3.0;
-            if word_start(m.start()) && (after_ok || jwt) && real {
+            let after_ok = !alnum_after(text, m.end());
+            if word_start(m.start()) && (after_ok || jwt) && is_real_provider_key(m.as_str()) {
                 out.push((m.start(), m.end()));
             }
         }

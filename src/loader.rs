@@ -208,14 +208,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
                     accept(file, display, i, v, &mut out);
                 }
                 Ok(_) => {
-                    out.errors.push(InputError::new(
-                        display,
-                        None,
-                        format!(
-                            "more than {} documents in one file: the rest is not read",
-                            limits.max_documents
-                        ),
-                    ));
+                    out.errors.push(too_many_documents(display, limits));
                     break;
                 }
                 Err(e) => {
@@ -247,14 +240,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
         }
         let Some(de) = stream.next() else { break };
         if i >= limits.max_documents {
-            out.errors.push(InputError::new(
-                display,
-                None,
-                format!(
-                    "more than {} documents in one file: the rest is not read",
-                    limits.max_documents
-                ),
-            ));
+            out.errors.push(too_many_documents(display, limits));
             break;
         }
         match serde_yaml::Value::deserialize(de) {
@@ -545,6 +531,18 @@ fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
         path: base.to_string(),
         message: format!("more than {MAX_NULL_REPAIRS} null fields"),
     })
+}
+
+/// The error for a file with more than `--max-documents` documents.
+fn too_many_documents(display: &str, limits: &Limits) -> InputError {
+    InputError::new(
+        display,
+        None,
+        format!(
+            "more than {} documents in one file: the rest is not read",
+            limits.max_documents
+        ),
+    )
 }
 
 /// Null fields one document may have before typing gives up (each costs a deserialization).

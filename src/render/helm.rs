@@ -4,7 +4,8 @@
 //! (HELM_PLUGINS is an empty folder) and no post-renderer.
 
 use super::{
-    describe, documents, generated, join, parent, process, shell_line, stage, Output, Plan, Provenance, Role, Settings,
+    describe, documents, generated, join, outputs, parent, process, shell_line, stage, Output, Plan, Provenance, Role,
+    Settings,
 };
 use crate::discover::Candidate;
 use crate::finding::InputError;
@@ -277,14 +278,7 @@ pub fn split(text: &str, chart: &Chart, provenance: &Provenance) -> Vec<Output> 
         }
         entry.push_str(&doc);
     }
-    by_source
-        .into_iter()
-        .map(|(display, text)| Output {
-            display,
-            text,
-            provenance: provenance.clone(),
-        })
-        .collect()
+    outputs(by_source, provenance)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! `--enable-helm`; an overlay that names a remote base or inflates a Helm chart is
 //! refused (rendering never fetches).
 
-use super::{describe, documents, parent, process, shell_line, Output, Plan, Provenance, Role, Settings};
+use super::{describe, documents, outputs, parent, process, shell_line, Output, Plan, Provenance, Role, Settings};
 use crate::discover::Candidate;
 use crate::finding::InputError;
 use serde_yaml::Value;
@@ -355,14 +355,7 @@ fn split(text: &str, k: &Kustomization, closure: &Closure, max_bytes: u64) -> Ve
         entry.push_str("---\n");
         entry.push_str(&doc);
     }
-    by_file
-        .into_iter()
-        .map(|(display, text)| Output {
-            display,
-            text,
-            provenance: provenance.clone(),
-        })
-        .collect()
+    outputs(by_file, &provenance)
 }
 
 #[cfg(test)]

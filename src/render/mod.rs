@@ -185,6 +185,18 @@ fn merge(mut outputs: Vec<Output>) -> Vec<Output> {
     merged
 }
 
+/// One output per source file, all with the same provenance.
+fn outputs(by_file: std::collections::BTreeMap<String, String>, provenance: &Provenance) -> Vec<Output> {
+    by_file
+        .into_iter()
+        .map(|(display, text)| Output {
+            display,
+            text,
+            provenance: provenance.clone(),
+        })
+        .collect()
+}
+
 /// `dir/name`, or `name` for the checked folder itself.
 fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {

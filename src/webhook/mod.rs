@@ -231,11 +231,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     // was not judged; in deny mode it is denied, as the CLI exits 2 on it
     if cfg.mode == Mode::Deny && !loaded.errors.is_empty() {
         if let Some(response) = decision.review.response.as_mut() {
-            response.allowed = false;
-            response.result.status = Some(kube::core::response::StatusSummary::Failure);
-            response.result.code = 403;
-            response.result.reason = "Forbidden".to_string();
-            response.result.message = unreadable_message(&object, &decision.errors);
+            deny(response, unreadable_message(&object, &decision.errors));
             decision.outcome = Outcome::Denied;
             return decision;
         }
@@ -253,11 +249,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     };
     match cfg.mode {
         Mode::Deny => {
-            response.allowed = false;
-            response.result.status = Some(kube::core::response::StatusSummary::Failure);
-            response.result.code = 403;
-            response.result.reason = "Forbidden".to_string();
-            response.result.message = denial_message(&object, &decision.violations);
+            deny(response, denial_message(&object, &decision.violations));
             decision.outcome = Outcome::Denied;
         }
         Mode::Warn => {
@@ -306,6 +298,15 @@ pub fn denial_message(object: &str, violations: &[Finding]) -> String {
 }
 
 /// The status message of an object denied because it could not be read.
+/// Turns `response` into a denial (403 Forbidden) with `message`.
+fn deny(response: &mut AdmissionResponse, message: String) {
+    response.allowed = false;
+    response.result.status = Some(kube::core::response::StatusSummary::Failure);
+    response.result.code = 403;
+    response.result.reason = "Forbidden".to_string();
+    response.result.message = message;
+}
+
 fn unreadable_message(object: &str, errors: &[String]) -> String {
     let mut out =
         format!("compliance: {object} cannot be read as its kind, so it was not checked; deny mode fails closed:");
