@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
-use compliance::engine::{self, Engine};
-use compliance::policy::{self, Scope};
+use compliance::engine::evaluate::{self, Engine};
+use compliance::engine::policy::{self, Scope};
 use compliance::webhook::{self, Config};
-use compliance::{discover, facts, loader};
+use compliance::{input::discover, facts, input::loader};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::path::PathBuf;
 
@@ -72,7 +72,7 @@ fn engine(c: &mut Criterion) {
     // what `compliance check` does: stores of `engine::CHUNK` entities, built and
     // evaluated in parallel
     g.bench_function("chunked_stores_and_evaluation", |b| {
-        b.iter(|| engine::evaluate_all(&rules, &resources, stamp).unwrap())
+        b.iter(|| evaluate::evaluate_all(&rules, &resources, stamp).unwrap())
     });
     g.finish();
 }

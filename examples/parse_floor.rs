@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use compliance::{discover, loader};
+use compliance::{input::discover, input::loader};
 use rayon::prelude::*;
 
 fn main() {

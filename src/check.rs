@@ -1,22 +1,22 @@
 //! The pipeline of `compliance check`: discover -> load -> facts -> entities -> evaluate
 //! -> findings (with exact positions) -> checklist -> report.
 
-use crate::checklist;
-use crate::discover;
-use crate::engine::{self, Evaluation};
-use crate::error::{Error, Result};
+use crate::findings::checklist;
+use crate::input::discover;
+use crate::engine::evaluate::{self, Evaluation};
+use crate::base::error::{Error, Result};
 use crate::facts;
-use crate::finding::{Finding, InputError, Severity};
-use crate::loader::{self, Document, Limits};
-use crate::mask;
-use crate::model::{Attr, Resource};
-use crate::policy::{self, RuleSet};
-use crate::position;
-use crate::render::{self, Role};
+use crate::base::finding::{Finding, InputError, Severity};
+use crate::input::loader::{self, Document, Limits};
+use crate::secrets::mask;
+use crate::facts::model::{Attr, Resource};
+use crate::engine::policy::{self, RuleSet};
+use crate::input::position;
+use crate::input::render::{self, Role};
 use crate::report::{Audit, BySeverity, InputDigest, Report, Summary, Tool};
 use crate::scan;
-use crate::source::Pos;
-use crate::waiver;
+use crate::base::source::Pos;
+use crate::findings::waiver;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -45,13 +45,13 @@ pub struct Options {
     /// `--waivers` files: `Waivers` documents read from anywhere.
     pub waiver_files: Vec<PathBuf>,
     /// `--baseline`: findings in it are listed but do not fail the run.
-    pub baseline: Option<crate::baseline::Baseline>,
+    pub baseline: Option<crate::findings::baseline::Baseline>,
     /// Rules disabled and severities changed by the configuration file.
     pub rule_settings: crate::config::RuleSettings,
     /// The configuration file read, for the audit trail.
     pub config: Option<InputDigest>,
     /// How Helm charts and Kustomize overlays are rendered.
-    pub render: crate::render::Settings,
+    pub render: crate::input::render::Settings,
 }
 
 impl Options {
@@ -71,7 +71,7 @@ impl Options {
             baseline: None,
             rule_settings: crate::config::RuleSettings::default(),
             config: None,
-            render: crate::render::Settings::default(),
+            render: crate::input::render::Settings::default(),
         }
     }
 
@@ -108,7 +108,7 @@ struct Input {
     /// SHA-256 and size of what was read, for the audit trail.
     digest: Option<(String, u64)>,
     /// Rendered output (of a chart's template, of an overlay's resource): from where.
-    rendered: Option<crate::render::Provenance>,
+    rendered: Option<crate::input::render::Provenance>,
 }
 
 fn sha256(bytes: &[u8]) -> (String, u64) {
@@ -129,7 +129,7 @@ enum Unread {
 }
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
-    use crate::guard::{read_file, Contents};
+    use crate::input::guard::{read_file, Contents};
     let note = |message: String| Unread::NotText(InputError::new(&c.display, None, message), None);
     let bytes = match read_file(&c.path, limits.max_file_bytes) {
         Ok(Contents::Bytes(b)) => b,
@@ -157,7 +157,7 @@ fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String
     if let Some(text) = utf16_text(&bytes) {
         return Ok((text, sha256(&bytes)));
     }
-    if crate::guard::is_binary(&bytes) {
+    if crate::input::guard::is_binary(&bytes) {
         // UTF-16 text is all NUL bytes to us: its letters still tell a manifest
         let letters: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
         return Err(Unread::NotText(
@@ -413,7 +413,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let objects: Vec<waiver::ObjectKey> = docs.iter().map(waiver::ObjectKey::of).collect();
     drop(docs);
     clock.lap("facts");
-    let evaluation = engine::evaluate_all(rules, &resources, &now).map_err(|m| Error::Policy {
+    let evaluation = evaluate::evaluate_all(rules, &resources, &now).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
     })?;
@@ -511,7 +511,7 @@ pub fn evaluate_documents(
 ) -> Result<(Vec<Finding>, Vec<InputError>)> {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let resources = facts::build(docs, now);
-    let evaluation = engine::evaluate_all(rules, &resources, &stamp).map_err(|m| Error::Policy {
+    let evaluation = evaluate::evaluate_all(rules, &resources, &stamp).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
     })?;
@@ -609,9 +609,9 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
 /// The confidence of `rule`'s finding on `r` in `file`: the entity's `confidence` for
 /// source-scanner matches and for rules about secrets (where it judges the value), else
 /// high; a secret in documentation, examples or tests is low (made for them, most often).
-fn confidence(rule: &crate::policy::Rule, r: &Resource, file: &str) -> crate::finding::Confidence {
-    use crate::finding::Confidence;
-    let applies = r.kind == crate::model::Kind::SourceMatch || rule.category == "secrets";
+fn confidence(rule: &crate::engine::policy::Rule, r: &Resource, file: &str) -> crate::base::finding::Confidence {
+    use crate::base::finding::Confidence;
+    let applies = r.kind == crate::facts::model::Kind::SourceMatch || rule.category == "secrets";
     if !applies {
         return Confidence::High;
     }
@@ -653,7 +653,7 @@ fn findings(
             let docs = inputs
                 .get(file)
                 .and_then(|i| i.text.as_deref())
-                .map(|t| position::index_documents(crate::source::strip_bom(t)))
+                .map(|t| position::index_documents(crate::base::source::strip_bom(t)))
                 .unwrap_or_default();
             places
                 .into_iter()

@@ -6,12 +6,12 @@
 //! to its lists.
 
 use crate::check::Options;
-use crate::error::{Error, Result};
-use crate::finding::Severity;
-use crate::policy::{PolicyDiagnostic, RuleSet, SeverityOverride};
-use crate::position::{self, DocPositions};
+use crate::base::error::{Error, Result};
+use crate::base::finding::Severity;
+use crate::engine::policy::{PolicyDiagnostic, RuleSet, SeverityOverride};
+use crate::input::position::{self, DocPositions};
 use crate::report::InputDigest;
-use crate::source::Pos;
+use crate::base::source::Pos;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -190,7 +190,7 @@ pub struct File {
     pub format: Option<String>,
     pub output_dir: Option<PathBuf>,
     /// Rendering settings, paths resolved.
-    pub render: crate::render::Settings,
+    pub render: crate::input::render::Settings,
 }
 
 impl File {
@@ -239,7 +239,7 @@ pub fn read(path: &Path) -> Result<File> {
     })?;
     let display = path.display().to_string();
     let text = String::from_utf8(bytes).map_err(|e| {
-        let at = crate::loader::utf8_error(&display, e.as_bytes(), &e.utf8_error());
+        let at = crate::input::loader::utf8_error(&display, e.as_bytes(), &e.utf8_error());
         Error::Config(vec![PolicyDiagnostic {
             file: display.clone(),
             line: at.line.unwrap_or(1),
@@ -258,13 +258,13 @@ pub fn read(path: &Path) -> Result<File> {
             .disable
             .iter()
             .enumerate()
-            .map(|(i, id)| (id.clone(), origin(&crate::path::index("rules.disable", i))))
+            .map(|(i, id)| (id.clone(), origin(&crate::base::path::index("rules.disable", i))))
             .collect(),
         severity: config
             .rules
             .severity
             .iter()
-            .map(|(id, s)| (id.clone(), *s, origin(&crate::path::key("rules.severity", id))))
+            .map(|(id, s)| (id.clone(), *s, origin(&crate::base::path::key("rules.severity", id))))
             .collect(),
     };
     // globs are checked here, at their line, rather than when the walk starts
@@ -272,7 +272,7 @@ pub fn read(path: &Path) -> Result<File> {
     for (key, globs) in [("include", &config.include), ("exclude", &config.exclude)] {
         for (i, g) in globs.iter().enumerate() {
             if let Err(e) = globset::Glob::new(g) {
-                diags.push(origin(&crate::path::index(key, i)).diagnostic(format!("invalid glob `{g}`: {}", e.kind())));
+                diags.push(origin(&crate::base::path::index(key, i)).diagnostic(format!("invalid glob `{g}`: {}", e.kind())));
             }
         }
     }
@@ -307,8 +307,8 @@ pub fn read(path: &Path) -> Result<File> {
         format: config.output.format,
         output_dir: config.output.dir.as_ref().map(resolve),
         render: {
-            let (r, d) = (&config.render, crate::render::Settings::default());
-            crate::render::Settings {
+            let (r, d) = (&config.render, crate::input::render::Settings::default());
+            crate::input::render::Settings {
                 enabled: r.enabled.unwrap_or(d.enabled),
                 helm_bin: r.helm.bin.as_ref().map(resolve),
                 helm_values: r.helm.values.iter().map(resolve).collect(),
@@ -334,7 +334,7 @@ static VALIDATOR: LazyLock<std::result::Result<(serde_json::Value, jsonschema::V
 /// Parses the text of a configuration file: YAML, then the JSON Schema (every violation,
 /// at its line), then the typed settings.
 pub fn parse(file: &str, text: &str) -> std::result::Result<(Config, DocPositions), Vec<PolicyDiagnostic>> {
-    let text = crate::source::strip_bom(text);
+    let text = crate::base::source::strip_bom(text);
     let at = |pos: Pos, message: String| PolicyDiagnostic {
         file: file.to_string(),
         line: pos.line,
@@ -350,13 +350,13 @@ pub fn parse(file: &str, text: &str) -> std::result::Result<(Config, DocPosition
             });
             return Err(vec![at(
                 pos,
-                format!("invalid YAML: {}", crate::loader::strip_position(&e.to_string())),
+                format!("invalid YAML: {}", crate::input::loader::strip_position(&e.to_string())),
             )]);
         }
     };
     let mut value = value;
     let _ = value.apply_merge();
-    let mut json = crate::loader::yaml_to_json(value);
+    let mut json = crate::input::loader::yaml_to_json(value);
     // an empty file is an empty configuration
     if json.is_null() {
         json = serde_json::Value::Object(serde_json::Map::new());
@@ -375,14 +375,14 @@ pub fn parse(file: &str, text: &str) -> std::result::Result<(Config, DocPosition
             jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known = known_keys(schema, &pointer);
                 for key in unexpected {
-                    let p = crate::path::from_pointer("", &format!("{pointer}/{}", escape_pointer(key)));
+                    let p = crate::base::path::from_pointer("", &format!("{pointer}/{}", escape_pointer(key)));
                     let hint = closest(key, known.iter().map(String::as_str))
                         .map(|c| format!(" (did you mean `{c}`?)"))
                         .unwrap_or_default();
                     let place = if pointer.is_empty() {
                         String::new()
                     } else {
-                        format!(" in `{}`", crate::path::from_pointer("", &pointer))
+                        format!(" in `{}`", crate::base::path::from_pointer("", &pointer))
                     };
                     diags.push((
                         position::lookup(&positions, &p),
@@ -394,7 +394,7 @@ pub fn parse(file: &str, text: &str) -> std::result::Result<(Config, DocPosition
                 }
             }
             _ => {
-                let p = crate::path::from_pointer("", &pointer);
+                let p = crate::base::path::from_pointer("", &pointer);
                 let field = if p.is_empty() {
                     "the configuration".to_string()
                 } else {
@@ -620,7 +620,7 @@ mod tests {
             file: "c.yaml".into(),
             pos: Pos { line: 3, column: 5 },
         };
-        let rules = crate::policy::load(&[]).unwrap();
+        let rules = crate::engine::policy::load(&[]).unwrap();
         let digest = rules.digest.clone();
         let low = rules.rules["K8S-004"].severity;
         let settings = RuleSettings {
@@ -653,7 +653,7 @@ mod tests {
             disable: vec![("k8s-001".into(), at.clone()), ("NOPE-999".into(), at.clone())],
             severity: Vec::new(),
         };
-        let Err(Error::Config(d)) = bad.apply(crate::policy::load(&[]).unwrap()) else {
+        let Err(Error::Config(d)) = bad.apply(crate::engine::policy::load(&[]).unwrap()) else {
             panic!("expected unknown ids")
         };
         let m: Vec<String> = d.iter().map(ToString::to_string).collect();

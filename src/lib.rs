@@ -5,34 +5,17 @@
 //! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
 //! [`check`] runs them in order.
 
-pub mod atomic;
 pub mod authoring;
-pub mod baseline;
-pub mod casetest;
-pub mod cedar;
+pub mod base;
 pub mod check;
-pub mod checklist;
 pub mod config;
-pub mod detect;
-pub mod discover;
 pub mod engine;
-pub mod error;
 pub mod facts;
-pub mod finding;
-pub mod guard;
-pub mod kinds;
-pub mod loader;
-pub mod mask;
-pub mod model;
-pub mod path;
-pub mod policy;
-pub mod position;
-pub mod render;
+pub mod findings;
+pub mod input;
 pub mod report;
 pub mod scan;
-pub mod source;
-pub mod waiver;
+pub mod secrets;
 pub mod webhook;
-pub mod yaml11;
 
-pub use error::{Error, Result};
+pub use base::error::{Error, Result};

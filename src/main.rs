@@ -4,8 +4,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use compliance::authoring;
 use compliance::check::{self, Options};
 use compliance::config;
-use compliance::finding::Severity;
-use compliance::loader::Limits;
+use compliance::base::finding::Severity;
+use compliance::input::loader::Limits;
 use compliance::report;
 use std::io::Read;
 use std::path::PathBuf;
@@ -352,7 +352,7 @@ fn audit_command_line(args: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn run_check(a: CheckArgs) -> ExitCode {
-    let baseline = match a.baseline.as_deref().map(compliance::baseline::read).transpose() {
+    let baseline = match a.baseline.as_deref().map(compliance::findings::baseline::read).transpose() {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
@@ -377,7 +377,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
         (None, Some((f, dir))) => {
             let base = f.path.parent().unwrap_or(std::path::Path::new(""));
             let inside = match dir.strip_prefix(base) {
-                Ok(rel) => compliance::atomic::refuse_outside(base, rel),
+                Ok(rel) => compliance::base::atomic::refuse_outside(base, rel),
                 Err(_) => Err(compliance::Error::Outside {
                     path: dir.display().to_string(),
                 }),
@@ -416,7 +416,7 @@ fn run_check(a: CheckArgs) -> ExitCode {
         }
     }
     let written = match &a.output {
-        Some(path) => compliance::atomic::write_file(path, |out| {
+        Some(path) => compliance::base::atomic::write_file(path, |out| {
             report::write(format, &rep, &rules, &path.display().to_string(), out)
         }),
         None => report::write(
@@ -481,8 +481,8 @@ fn run_baseline(a: BaselineArgs) -> ExitCode {
             if rep.errors.len() == 1 { "" } else { "s" }
         ));
     }
-    let text = compliance::baseline::render(&rep);
-    if let Err(e) = compliance::atomic::write_bytes(&a.output, text.as_bytes()) {
+    let text = compliance::findings::baseline::render(&rep);
+    if let Err(e) = compliance::base::atomic::write_bytes(&a.output, text.as_bytes()) {
         return fail(e);
     }
     eprintln!(
@@ -537,7 +537,7 @@ fn run_manifests(a: ManifestsArgs) -> ExitCode {
     }
     for (name, text) in files {
         let path = dir.join(name);
-        if let Err(e) = compliance::atomic::write_bytes(&path, text.as_bytes()) {
+        if let Err(e) = compliance::base::atomic::write_bytes(&path, text.as_bytes()) {
             return fail(e);
         }
     }
@@ -558,7 +558,7 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
     let (mut policy_dirs, rule_settings) = file.map(|f| (f.policies, f.rules)).unwrap_or_default();
     policy_dirs.extend(a.policies);
     let rules = match check::load_rules(&policy_dirs).and_then(|r| rule_settings.apply(r)) {
-        Ok(r) => r.restricted_to(compliance::policy::Scope::Object),
+        Ok(r) => r.restricted_to(compliance::engine::policy::Scope::Object),
         Err(e) => return fail(e),
     };
     let config = compliance::webhook::Config {

@@ -605,7 +605,7 @@ fn the_entity_model_s_example_policies_validate_one_per_entity_type() {
             f.render(false)
         );
     }
-    for kind in compliance::model::Kind::ALL {
+    for kind in compliance::facts::model::Kind::ALL {
         let n = blocks
             .iter()
             .filter(|b| b.contains(&format!("resource is {kind})")))

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assert_cmd::Command;
-use compliance::loader::{self, Limits};
+use compliance::input::loader::{self, Limits};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -89,7 +89,7 @@ fn load(name: &str, text: &str) -> (loader::Loaded, Duration) {
     (loaded, started.elapsed())
 }
 
-fn only_error(loaded: &loader::Loaded) -> &compliance::finding::InputError {
+fn only_error(loaded: &loader::Loaded) -> &compliance::base::finding::InputError {
     assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
     &loaded.errors[0]
 }
@@ -238,7 +238,7 @@ fn deep_nesting_is_rejected_quickly_without_overflowing_the_stack() {
     // the position pass (run for files with findings) stops too
     for (name, text) in &cases {
         let started = Instant::now();
-        let _ = compliance::position::index_documents(text);
+        let _ = compliance::input::position::index_documents(text);
         assert!(started.elapsed() < QUICK, "{name}: {:?}", started.elapsed());
     }
 

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use compliance::authoring::runner;
-use compliance::casetest;
+use compliance::authoring::casetest;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -19,7 +19,7 @@ fn every_case_passes() {
 
 #[test]
 fn every_built_in_rule_fires_somewhere_and_is_held_back_somewhere() {
-    let rules = compliance::policy::load(&[]).unwrap();
+    let rules = compliance::engine::policy::load(&[]).unwrap();
     let mut fired = BTreeSet::new();
     let mut held = BTreeSet::new();
     for case in casetest::discover(Path::new("tests/cases")) {
@@ -50,7 +50,7 @@ fn every_checklist_control_has_a_passing_a_failing_and_a_no_evidence_case() {
         }
     }
     let mut gaps = Vec::new();
-    for (id, _, _) in compliance::checklist::CONTROLS {
+    for (id, _, _) in compliance::findings::checklist::CONTROLS {
         for status in ["pass", "fail", "no-evidence"] {
             if !seen.get(*id).is_some_and(|s| s.contains(status)) {
                 gaps.push(format!("{id}: {status}"));
@@ -67,7 +67,7 @@ fn every_checklist_control_has_a_passing_a_failing_and_a_no_evidence_case() {
 fn explain_examples_fire_and_hold_as_shown() {
     use compliance::authoring::cases;
     use std::collections::BTreeMap;
-    let rules = compliance::policy::load(&[]).unwrap();
+    let rules = compliance::engine::policy::load(&[]).unwrap();
     let all = cases::builtin().unwrap();
     let mut reports = BTreeMap::new();
     let mut report = |case: &str| {

@@ -12,8 +12,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use compliance::check::{self, Options};
-use compliance::detect;
-use compliance::policy::RuleSet;
+use compliance::secrets::detect;
+use compliance::engine::policy::RuleSet;
 use compliance::report::{self, Report};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -553,7 +553,7 @@ fn run(case: &Case) -> (Report, Vec<(&'static str, String)>) {
     let rep = check::run_with_rules(&opts, None, &RULES).unwrap();
     let mut outputs = report::outputs::render_all(&rep, &RULES).unwrap();
     outputs.push(("text", report::text(&rep)));
-    outputs.push(("baseline", compliance::baseline::render(&rep)));
+    outputs.push(("baseline", compliance::findings::baseline::render(&rep)));
     (rep, outputs)
 }
 

@@ -7,7 +7,7 @@ fn readme_rule_table_is_in_sync() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let start = readme.find("<!-- rules:start -->\n").unwrap() + "<!-- rules:start -->\n".len();
     let end = readme.find("<!-- rules:end -->").unwrap();
-    let rules = compliance::policy::load(&[]).unwrap();
+    let rules = compliance::engine::policy::load(&[]).unwrap();
     let table = compliance::report::rules::markdown(&rules);
     assert_eq!(
         readme[start..end].trim_end(),

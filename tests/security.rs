@@ -331,7 +331,7 @@ mod masking {
         )
             .prop_map(|(p, b)| format!("{p}{b}"))
             .prop_filter("a key shape", |s| {
-                compliance::detect::find_key_shape(s) == Some((0, s.len()))
+                compliance::secrets::detect::find_key_shape(s) == Some((0, s.len()))
             })
     }
 
@@ -373,7 +373,7 @@ mod masking {
             prop_assert!(!rep.findings.is_empty() || !rep.errors.is_empty() || !rep.waived.is_empty(), "{field:?}: nothing reported");
             let mut outputs = report::outputs::render_all(&rep, &rules).unwrap();
             outputs.push(("text", report::text(&rep)));
-            outputs.push(("baseline", compliance::baseline::render(&rep)));
+            outputs.push(("baseline", compliance::findings::baseline::render(&rep)));
             for (format, out) in &outputs {
                 prop_assert!(!out.contains(&key), "{field:?}: {format} shows `{key}`");
                 // a masked key keeps its first characters only

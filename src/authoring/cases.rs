@@ -4,9 +4,9 @@
 //! that must not fire, and `cargo test` / `compliance test` prove it, so an example shown
 //! here is one whose outcome a test has checked.
 
-use crate::casetest::{self, Expected, EXPECTED};
-use crate::detect;
-use crate::mask;
+use crate::authoring::casetest::{self, Expected, EXPECTED};
+use crate::secrets::detect;
+use crate::secrets::mask;
 use std::path::Path;
 
 mod embedded {

@@ -2,7 +2,7 @@
 //! expected type), `file:line:column`, the source line with the offending token
 //! underlined and labelled, and Cedar's help when it has one.
 
-use crate::policy::{PolicyDiagnostic, BUILTIN};
+use crate::engine::policy::{PolicyDiagnostic, BUILTIN};
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 use std::collections::BTreeMap;
 

@@ -5,8 +5,8 @@
 use super::cases::{Example, Examples};
 use super::diagnostics::Sources;
 use super::validate::{closest, policy_span};
-use crate::policy::{Rule, RuleSet, Scope};
-use crate::source::pos_at;
+use crate::engine::policy::{Rule, RuleSet, Scope};
+use crate::base::source::pos_at;
 use std::fmt::Write;
 
 /// The rule with this id (exact, else ignoring case); an unknown id names close ones.
@@ -39,7 +39,7 @@ pub fn description(rule: &Rule) -> Option<String> {
 }
 
 fn control_title(id: &str) -> String {
-    crate::checklist::CONTROLS
+    crate::findings::checklist::CONTROLS
         .iter()
         .find(|c| c.0 == id)
         .map_or(id.to_string(), |c| format!("{id} ({})", c.2))
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn unknown_ids_suggest_close_ones_and_case_is_forgiven() {
-        let rules = crate::policy::load(&[]).unwrap();
+        let rules = crate::engine::policy::load(&[]).unwrap();
         assert_eq!(find(&rules, "k8s-001").unwrap().id, "K8S-001");
         let e = find(&rules, "K8S-01").unwrap_err();
         assert!(e.contains("unknown rule `K8S-01`") && e.contains("`K8S-001`"), "{e}");
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn descriptions_are_read_from_the_annotation() {
         let custom = "@id(\"D-1\")\n@title(\"t\")\n@severity(\"low\")\n@remediation(\"r\")\n@description(\"Why it matters.\")\nforbid (principal, action, resource is Container) when { resource.privileged };\n";
-        let set = crate::policy::load(&[("d.cedar".into(), custom.into())]).unwrap();
+        let set = crate::engine::policy::load(&[("d.cedar".into(), custom.into())]).unwrap();
         assert_eq!(description(&set.rules["D-1"]).as_deref(), Some("Why it matters."));
         assert_eq!(description(&set.rules["K8S-001"]), None);
     }

@@ -6,6 +6,7 @@
 //! from [`cases`]; [`schema`] (`compliance schema`) prints the Cedar and JSON Schemas.
 
 pub mod cases;
+pub mod casetest;
 pub mod diagnostics;
 pub mod explain;
 pub mod runner;

@@ -1,10 +1,10 @@
 //! `compliance test`: runs case folders (input files + `expected.yaml`, see
-//! [`crate::casetest`]) like a test runner — one `case NAME ... ok|FAILED` line each, the
+//! [`crate::authoring::casetest`]) like a test runner — one `case NAME ... ok|FAILED` line each, the
 //! differences of the failed ones, then `N passed, N failed`. `tests/policy_cases.rs` runs
 //! the built-in rules' cases through the same code.
 
-use crate::casetest;
-use crate::policy::RuleSet;
+use crate::authoring::casetest;
+use crate::engine::policy::RuleSet;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 

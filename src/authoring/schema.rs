@@ -2,7 +2,7 @@
 //! Schemas of the tool's own document kinds, for editors; plus the entity types and
 //! attributes of the Cedar schema, read from it, for the authoring checks.
 
-use crate::kinds;
+use crate::input::kinds;
 use serde_json::Value;
 
 /// The tool's own kinds and their JSON Schemas; `config` is the `.compliance.yaml` file.
@@ -16,7 +16,7 @@ pub const JSON_KINDS: &[(&str, &str)] = &[
 
 /// The Cedar schema (`schemas/compliance.cedarschema`).
 pub fn cedar() -> &'static str {
-    crate::cedar::SCHEMA_TEXT
+    crate::engine::cedar::SCHEMA_TEXT
 }
 
 /// The JSON Schema of one of our kinds, by name (case-insensitive).
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn entity_types_come_from_the_schema_with_types_and_optionality() {
         let types = entity_types().unwrap();
-        assert_eq!(types.len(), crate::model::Kind::ALL.len() + 1, "the kinds plus Checker");
+        assert_eq!(types.len(), crate::facts::model::Kind::ALL.len() + 1, "the kinds plus Checker");
         assert_eq!(types[0].name, "Checker");
         let key = types.iter().find(|t| t.name == "ApiKey").unwrap();
         assert_eq!(key.parents, ["Inventory"]);

@@ -1,5 +1,5 @@
 //! `compliance policy validate`: loads the built-in policies plus policy folders exactly as
-//! `check --policies` does ([`crate::policy::load`]: parse, strict validation against the
+//! `check --policies` does ([`crate::engine::policy::load`]: parse, strict validation against the
 //! Cedar schema, `@id` present and unique, `@severity` a known level, `@title` and
 //! `@remediation` present, `@scope` known), then checks what only an author gets wrong and
 //! the check would silently accept: `@message` placeholders that name no attribute of the
@@ -8,8 +8,8 @@
 
 use super::diagnostics::{self, offset_of, Sources};
 use super::schema;
-use crate::policy::{self, PolicyDiagnostic, Rule, RuleSet};
-use crate::source::pos_at;
+use crate::engine::policy::{self, PolicyDiagnostic, Rule, RuleSet};
+use crate::base::source::pos_at;
 use std::path::PathBuf;
 
 /// A rule set that loaded and passed the authoring checks.
@@ -209,7 +209,7 @@ fn lint(rules: &RuleSet, sources: &Sources) -> Vec<PolicyDiagnostic> {
             }]
         }
     };
-    let controls: Vec<&str> = crate::checklist::CONTROLS.iter().map(|c| c.0).collect();
+    let controls: Vec<&str> = crate::findings::checklist::CONTROLS.iter().map(|c| c.0).collect();
     let mut out = Vec::new();
     for rule in rules.rules.values() {
         let Some(text) = sources.get(&rule.file) else {
@@ -275,7 +275,7 @@ fn lint(rules: &RuleSet, sources: &Sources) -> Vec<PolicyDiagnostic> {
     out
 }
 
-/// What is wrong with `@evidence`, read as [`crate::checklist`] reads it: `fact` (a Bool
+/// What is wrong with `@evidence`, read as [`crate::findings::checklist`] reads it: `fact` (a Bool
 /// attribute of the rule's entity type), `Type` or `Type.fact`.
 fn evidence_problem(rule: &Rule, evidence: &str, types: &[schema::EntityType]) -> Option<String> {
     let type_names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();

@@ -1,8 +1,8 @@
 //! Cross-document indexes, built in one pass over the documents.
 
 use super::selector;
-use crate::detect;
-use crate::loader::{Document, Object};
+use crate::secrets::detect;
+use crate::input::loader::{Document, Object};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -15,7 +15,7 @@ pub struct EgressPolicy {
     /// Some rule lets every destination through on every port.
     pub allows_all: bool,
     /// Where the first such rule is (`spec.egress[i]`), for findings to point at.
-    pub allow_all_at: Option<crate::model::Location>,
+    pub allow_all_at: Option<crate::facts::model::Location>,
 }
 
 /// A workload that reads a Secret.
@@ -134,7 +134,7 @@ impl Index {
                         selector: selector.unwrap_or_default(),
                         allows_all: rule.is_some(),
                         allow_all_at: rule
-                            .map(|i| super::at(d, crate::path::index(&crate::path::keys(&d.base, "spec.egress"), i))),
+                            .map(|i| super::at(d, crate::base::path::index(&crate::base::path::keys(&d.base, "spec.egress"), i))),
                     });
                 }
                 Object::ServiceAccount(sa) => {

@@ -1,10 +1,10 @@
 //! API-key inventory facts: model scope, quota, allowlist breadth, rotation age, sharing.
 
 use super::index::Index;
-use crate::kinds::Inventory;
-use crate::loader::Document;
-use crate::model::{Kind, Resource};
-use crate::path;
+use crate::input::kinds::Inventory;
+use crate::input::loader::Document;
+use crate::facts::model::{Kind, Resource};
+use crate::base::path;
 use chrono::{DateTime, Utc};
 
 /// Models the guide calls expensive: keep them out of production keys.
@@ -36,10 +36,10 @@ pub fn is_test_model(model: &str) -> bool {
         || m.starts_with("gpt-3.5")
 }
 
-pub use crate::kinds::parse_cidr as prefix;
+pub use crate::input::kinds::parse_cidr as prefix;
 
 /// Facts that join the key with the manifests through the Secret its `storage` names.
-fn cross_document(r: Resource, k: &crate::kinds::KeySpec, index: &Index) -> Resource {
+fn cross_document(r: Resource, k: &crate::input::kinds::KeySpec, index: &Index) -> Resource {
     let secret = k
         .storage
         .as_ref()

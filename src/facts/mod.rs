@@ -4,6 +4,7 @@
 //! every other one).
 
 mod index;
+pub mod model;
 mod keys;
 mod objects;
 mod profile;
@@ -14,8 +15,8 @@ mod workload;
 
 pub use index::Index;
 
-use crate::loader::{Document, Object};
-use crate::model::{Kind, Location, Resource};
+use crate::input::loader::{Document, Object};
+use crate::facts::model::{Kind, Location, Resource};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -76,13 +77,13 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
             continue;
         }
         let (ns, path) = if d.kind == "Namespace" {
-            (d.name.clone(), crate::path::keys(&d.base, "metadata.name"))
+            (d.name.clone(), crate::base::path::keys(&d.base, "metadata.name"))
         } else if cluster_scoped(&d.kind) {
             continue;
         } else {
             (
                 d.effective_namespace(),
-                crate::path::keys(&d.base, "metadata.namespace"),
+                crate::base::path::keys(&d.base, "metadata.namespace"),
             )
         };
         seen.entry(ns).or_insert(at(d, path));

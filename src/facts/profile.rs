@@ -3,10 +3,10 @@
 //! insecure default (`cookieSecure` absent is not Secure); a review date that is not stated
 //! is absent, so it never makes a review control pass.
 
-use crate::kinds::Profile;
-use crate::loader::Document;
-use crate::model::{Kind, Resource};
-use crate::path;
+use crate::input::kinds::Profile;
+use crate::input::loader::Document;
+use crate::facts::model::{Kind, Resource};
+use crate::base::path;
 use chrono::{DateTime, Utc};
 
 /// The monitoring alerts the guide's "Usage Monitoring" table asks for, in its order.
@@ -245,13 +245,13 @@ pub fn profile(doc: &Document, p: &Profile, now: DateTime<Utc>, out: &mut Vec<Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Attr;
+    use crate::facts::model::Attr;
 
     fn facts(yaml: &str) -> Resource {
-        let loaded = crate::loader::load_text(0, "p.yaml", yaml, &crate::loader::Limits::default());
+        let loaded = crate::input::loader::load_text(0, "p.yaml", yaml, &crate::input::loader::Limits::default());
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         let doc = &loaded.docs[0];
-        let crate::loader::Object::Profile(p) = &doc.object else {
+        let crate::input::loader::Object::Profile(p) = &doc.object else {
             panic!("not a profile: {:?}", doc.object)
         };
         let now = crate::check::parse_now("2026-11-24T00:00:00Z").unwrap_or_default();

@@ -4,10 +4,10 @@
 //! computed from container and pod levels the way the kubelet does.
 
 use super::index::Index;
-use crate::detect;
-use crate::loader::{Document, Object};
-use crate::model::{Kind, Location, Resource};
-use crate::path;
+use crate::secrets::detect;
+use crate::input::loader::{Document, Object};
+use crate::facts::model::{Kind, Location, Resource};
+use crate::base::path;
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -370,7 +370,7 @@ fn container(
         } else if url_password {
             detect::mask_url_password(value).unwrap_or_default()
         } else if sensitive && literal {
-            crate::mask::mask(value)
+            crate::secrets::mask::mask(value)
         } else {
             String::new()
         };
@@ -459,7 +459,7 @@ pub fn value_entity(
     } else if url_password {
         detect::mask_url_password(text).unwrap_or_default()
     } else if (sensitive || private_key || docker_auth) && literal {
-        crate::mask::mask(text)
+        crate::secrets::mask::mask(text)
     } else {
         String::new()
     };

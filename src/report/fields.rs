@@ -4,7 +4,7 @@
 //! nor escaped; `tests/security.rs` checks every output format for that.
 
 use super::Report;
-use crate::finding::{Finding, InputError};
+use crate::base::finding::{Finding, InputError};
 use std::borrow::Cow;
 
 /// Calls `f` on every string of `report` that comes from an input or a policy.
@@ -80,7 +80,7 @@ pub fn error(e: &mut InputError, f: &mut dyn FnMut(&mut String)) {
     f(&mut e.message);
 }
 
-/// Masks every key-shaped substring in every field ([`crate::mask::redact_text`]): a key
+/// Masks every key-shaped substring in every field ([`crate::secrets::mask::redact_text`]): a key
 /// used as an object name, a namespace, a file name or a map key is masked wherever it is
 /// printed, not only in the message.
 pub fn mask(report: &mut Report) {
@@ -88,8 +88,8 @@ pub fn mask(report: &mut Report) {
 }
 
 pub fn mask_one(s: &mut String) {
-    if crate::detect::find_key_shape(s).is_some() {
-        *s = crate::mask::redact_text(s);
+    if crate::secrets::detect::find_key_shape(s).is_some() {
+        *s = crate::secrets::mask::redact_text(s);
     }
 }
 

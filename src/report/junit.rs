@@ -15,9 +15,9 @@
 
 use super::sink::{self, Sink};
 use super::Report;
-use crate::finding::{Finding, InputError};
-use crate::policy::RuleSet;
-use crate::waiver::WaiverRef;
+use crate::base::finding::{Finding, InputError};
+use crate::engine::policy::RuleSet;
+use crate::findings::waiver::WaiverRef;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

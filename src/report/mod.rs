@@ -19,10 +19,10 @@ pub use sarif::render as sarif;
 pub use template::{html, markdown};
 pub use text::render as text;
 
-use crate::checklist::Control;
-use crate::error::{Error, Result};
-use crate::finding::{Finding, InputError, Severity};
-use crate::policy::RuleSet;
+use crate::findings::checklist::Control;
+use crate::base::error::{Error, Result};
+use crate::base::finding::{Finding, InputError, Severity};
+use crate::engine::policy::RuleSet;
 use serde::Serialize;
 pub use sink::Sink;
 
@@ -164,11 +164,11 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
     /// Findings that active waivers waived, each with the waiver.
-    pub waived: Vec<crate::waiver::Waived>,
+    pub waived: Vec<crate::findings::waiver::Waived>,
     /// Every waiver read: `active`, `expired` or `unused`.
-    pub waivers: Vec<crate::waiver::WaiverStatus>,
+    pub waivers: Vec<crate::findings::waiver::WaiverStatus>,
     /// The `--baseline` comparison; `null` without one.
-    pub baseline: Option<crate::baseline::Summary>,
+    pub baseline: Option<crate::findings::baseline::Summary>,
     pub audit: Audit,
     /// `--max-findings`: the text report lists at most this many findings (the totals count
     /// all). Not part of any file format.
@@ -206,7 +206,7 @@ pub struct Audit {
     pub disabled_rules: Vec<RuleRef>,
     /// Rules whose severity the configuration changed. Absent when none is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub severity_overrides: Vec<crate::policy::SeverityOverride>,
+    pub severity_overrides: Vec<crate::engine::policy::SeverityOverride>,
 }
 
 /// A rule named in the audit trail.

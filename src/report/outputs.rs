@@ -3,8 +3,8 @@
 //! summary and archives the rest.
 
 use super::Report;
-use crate::error::{Error, Result};
-use crate::policy::RuleSet;
+use crate::base::error::{Error, Result};
+use crate::engine::policy::RuleSet;
 use std::path::{Path, PathBuf};
 
 /// The files `--output-dir` writes, in this order.
@@ -30,7 +30,7 @@ pub fn render_all(report: &Report, rules: &RuleSet) -> Result<Vec<(&'static str,
 
 /// Writes every form into `dir`, creating it (and its parents) when needed. Each form is
 /// written as it is rendered into a temporary file beside its final name (created
-/// exclusively, with a random name: [`crate::atomic`]); the files get their names only once
+/// exclusively, with a random name: [`crate::base::atomic`]); the files get their names only once
 /// all five are written, so that an error leaves no partial set. A final name that is a
 /// symbolic link is refused before anything is written.
 pub fn write_all(dir: &Path, report: &Report, rules: &RuleSet) -> Result<Vec<PathBuf>> {
@@ -42,11 +42,11 @@ pub fn write_all(dir: &Path, report: &Report, rules: &RuleSet) -> Result<Vec<Pat
     })?;
     let paths: Vec<PathBuf> = FILES.iter().map(|name| dir.join(name)).collect();
     for path in &paths {
-        crate::atomic::refuse_link(path)?;
+        crate::base::atomic::refuse_link(path)?;
     }
     let mut pending = Vec::new();
     for (path, form) in paths.iter().zip(forms) {
-        let mut file = crate::atomic::Pending::new(path)?;
+        let mut file = crate::base::atomic::Pending::new(path)?;
         let dest = path.display().to_string();
         super::write(form, report, rules, &dest, &mut std::io::BufWriter::new(file.file()))?;
         pending.push(file);
@@ -67,7 +67,7 @@ pub fn excludes(paths: &[PathBuf], output_dir: Option<&Path>, output: Option<&Pa
         .unwrap_or_default();
     targets.extend(output.map(Path::to_path_buf));
     let targets: Vec<PathBuf> = targets.iter().filter_map(|t| resolved(t)).collect();
-    // the names files are reported under: as crate::discover gives them
+    // the names files are reported under: as crate::input::discover gives them
     let roots: Vec<&PathBuf> = paths.iter().filter(|p| p.as_os_str() != "-").collect();
     let single = roots.len() == 1;
     let mut globs = Vec::new();

@@ -1,19 +1,19 @@
 //! The rule catalogue: `compliance rules`, and the table README.md embeds.
 
-use crate::policy::RuleSet;
+use crate::engine::policy::RuleSet;
 use serde::Serialize;
 use std::fmt::Write;
 
 #[derive(Serialize)]
 struct Entry<'a> {
     id: &'a str,
-    severity: crate::finding::Severity,
+    severity: crate::base::finding::Severity,
     category: &'a str,
     checklist: &'a [String],
     title: &'a str,
     applies_to: Option<&'static str>,
     /// `object` rules are also served by the admission webhook.
-    scope: crate::policy::Scope,
+    scope: crate::engine::policy::Scope,
     source: &'a str,
 }
 

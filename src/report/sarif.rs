@@ -8,9 +8,9 @@
 //! the same bytes.
 
 use super::Report;
-use crate::finding::{Finding, InputError, Severity};
-use crate::policy::{Rule, RuleSet};
-use crate::waiver::{self, WaiverStatus};
+use crate::base::finding::{Finding, InputError, Severity};
+use crate::engine::policy::{Rule, RuleSet};
+use crate::findings::waiver::{self, WaiverStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -151,7 +151,7 @@ struct SarifResult<'a> {
 struct ResultProperties<'a> {
     severity: Severity,
     category: &'a str,
-    confidence: crate::finding::Confidence,
+    confidence: crate::base::finding::Confidence,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     checklist: &'a [String],
 }

@@ -2,9 +2,9 @@
 
 use super::escape;
 use super::Report;
-use crate::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
-use crate::error::{Error, Result};
-use crate::finding::{Finding, Severity};
+use crate::findings::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
+use crate::base::error::{Error, Result};
+use crate::base::finding::{Finding, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -44,7 +44,7 @@ struct ControlFindings<'a> {
 #[derive(Serialize)]
 struct Section<'a> {
     name: &'static str,
-    controls: Vec<&'a crate::checklist::Control>,
+    controls: Vec<&'a crate::findings::checklist::Control>,
 }
 
 #[derive(Serialize)]
@@ -101,7 +101,7 @@ fn view(report: &Report) -> View<'_> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let status_count = |st: crate::checklist::Status| report.checklist.iter().filter(|c| c.status == st).count();
+    let status_count = |st: crate::findings::checklist::Status| report.checklist.iter().filter(|c| c.status == st).count();
     View {
         report,
         severities: Severity::ALL
@@ -116,9 +116,9 @@ fn view(report: &Report) -> View<'_> {
             })
             .collect(),
         statuses: StatusCounts {
-            pass: status_count(crate::checklist::Status::Pass),
-            fail: status_count(crate::checklist::Status::Fail),
-            no_evidence: status_count(crate::checklist::Status::NoEvidence),
+            pass: status_count(crate::findings::checklist::Status::Pass),
+            fail: status_count(crate::findings::checklist::Status::Fail),
+            no_evidence: status_count(crate::findings::checklist::Status::NoEvidence),
         },
         by_control: report
             .checklist

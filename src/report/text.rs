@@ -3,9 +3,9 @@
 
 use super::sink::{self, Sink};
 use super::Report;
-use crate::checklist::Status;
-use crate::finding::Severity;
-use crate::waiver::Status as WaiverStatus;
+use crate::findings::checklist::Status;
+use crate::base::finding::Severity;
+use crate::findings::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {

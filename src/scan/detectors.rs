@@ -2,8 +2,8 @@
 //! trigger words; only the detectors those words call for run their regular expressions,
 //! so a line with none of them costs one automaton pass.
 
-use crate::detect;
-use crate::mask;
+use crate::secrets::detect;
+use crate::secrets::mask;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use regex::Regex;
 use std::sync::LazyLock;

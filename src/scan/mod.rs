@@ -9,8 +9,8 @@ pub mod classify;
 pub mod detectors;
 pub mod git;
 
-use crate::model::{Kind, Location, Resource};
-use crate::source::Pos;
+use crate::facts::model::{Kind, Location, Resource};
+use crate::base::source::Pos;
 use detectors::Hit;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub struct Scanned {
     pub handles_errors: bool,
     pub hits: Vec<Hit>,
     /// The file has more hits than [`detectors::MAX_HITS`]: the rest are not reported.
-    pub truncated: Option<crate::finding::InputError>,
+    pub truncated: Option<crate::base::finding::InputError>,
 }
 
 /// Scans one file. `text` is `None` for a manifest, whose content the manifest rules
@@ -45,7 +45,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
             detectors::scan_text_as(t, code, config, client_side, language),
             t.lines()
                 .filter(|l| l.contains("://"))
-                .any(|l| crate::detect::mentions_gateway_url(l, l)),
+                .any(|l| crate::secrets::detect::mentions_gateway_url(l, l)),
             code && ["log", "print", "console."].iter().any(|w| t.contains(w)),
             code && ["catch", "except", "err != nil", "rescue", "recover("]
                 .iter()
@@ -67,7 +67,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
             line: h.line,
             column: h.column,
         });
-        crate::finding::InputError::new(
+        crate::base::finding::InputError::new(
             display,
             last,
             format!(

@@ -13,10 +13,10 @@ pub mod manifests;
 pub mod server;
 
 use crate::check;
-use crate::finding::Finding;
-use crate::loader;
-use crate::mask;
-use crate::policy::{RuleSet, Scope};
+use crate::base::finding::Finding;
+use crate::input::loader;
+use crate::secrets::mask;
+use crate::engine::policy::{RuleSet, Scope};
 use chrono::{DateTime, Utc};
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube::core::DynamicObject;

@@ -3,7 +3,7 @@
 //! and graceful shutdown.
 
 use super::{decide_body, Config, Decision};
-use crate::policy::RuleSet;
+use crate::engine::policy::RuleSet;
 use axum::body::Body;
 use axum::extract::State as Extract;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -81,7 +81,7 @@ impl State {
 pub fn reload_rules(state: &State, dirs: &[PathBuf]) -> Result<usize, String> {
     match crate::check::load_rules(dirs).and_then(|r| state.rule_settings.apply(r)) {
         Ok(rules) => {
-            let rules = rules.restricted_to(crate::policy::Scope::Object);
+            let rules = rules.restricted_to(crate::engine::policy::Scope::Object);
             let n = rules.rules.len();
             state.replace_rules(rules);
             log(serde_json::json!({"level": "info", "msg": "policies reloaded", "rules": n}));
@@ -102,7 +102,7 @@ fn policies_fingerprint(dirs: &[PathBuf]) -> Option<[u8; 32]> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for d in dirs {
-        for (name, text) in crate::policy::read_dir(d).ok()? {
+        for (name, text) in crate::engine::policy::read_dir(d).ok()? {
             h.update(name.as_bytes());
             h.update([0u8]);
             h.update(text.as_bytes());
@@ -588,7 +588,7 @@ pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
             "msg": "listening",
             "address": settings.listen.to_string(),
             "rules": state.rules().rules.len(),
-            "objectRules": state.rules().rules.values().filter(|r| r.scope == crate::policy::Scope::Object).count(),
+            "objectRules": state.rules().rules.values().filter(|r| r.scope == crate::engine::policy::Scope::Object).count(),
             "mode": format!("{:?}", settings.config.mode).to_lowercase(),
             "excludedNamespaces": settings.config.exclude_namespaces,
         }));

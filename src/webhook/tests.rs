@@ -6,7 +6,7 @@ use serde_json::json;
 const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
 
 fn rules() -> RuleSet {
-    crate::policy::load(&[]).unwrap()
+    crate::engine::policy::load(&[]).unwrap()
 }
 
 fn now() -> DateTime<Utc> {

@@ -6,9 +6,9 @@
 
 #![allow(dead_code)]
 
-use compliance::finding::InputError;
-use compliance::loader::{self, Limits};
-use compliance::source::Pos;
+use compliance::base::finding::InputError;
+use compliance::input::loader::{self, Limits};
+use compliance::base::source::Pos;
 use std::sync::LazyLock;
 
 /// The clock every target uses (rotation ages, waiver expiry).
@@ -52,7 +52,7 @@ fn error_inside(lines: &Lines, e: &InputError) {
 pub fn keys_in(input: &str) -> Vec<&str> {
     let mut keys = Vec::new();
     let mut rest = input;
-    while let Some((s, e)) = compliance::detect::find_api_key(rest) {
+    while let Some((s, e)) = compliance::secrets::detect::find_api_key(rest) {
         keys.push(&rest[s..e]);
         rest = &rest[e..];
     }
@@ -83,14 +83,14 @@ pub fn loader(data: &[u8]) {
     let name = if first % 4 == 0 { "fuzz.json" } else { "fuzz.yaml" };
     let loaded = loader::load_text(0, name, text, &limits());
     assert!(loaded.documents <= limits().max_documents);
-    let stripped = compliance::source::strip_bom(text);
+    let stripped = compliance::base::source::strip_bom(text);
     let (lines, keys) = (Lines::of(stripped), keys_in(text));
     for e in &loaded.errors {
         assert_eq!(e.file, name);
         error_inside(&lines, e);
         no_key_leaks(&keys, &e.message);
     }
-    for (d, positions) in compliance::position::index_documents(stripped).iter().enumerate() {
+    for (d, positions) in compliance::input::position::index_documents(stripped).iter().enumerate() {
         for (path, pos) in positions {
             assert!(
                 lines.inside(*pos),
@@ -123,13 +123,13 @@ pub fn config(data: &[u8]) {
     }
     let _ = compliance::facts::build(&loaded.docs, now());
     let texts = [("config.yaml", Some(text.as_str()))];
-    let collected = compliance::waiver::collect(&loaded.docs, &texts, &[], &limits());
+    let collected = compliance::findings::waiver::collect(&loaded.docs, &texts, &[], &limits());
     for e in &collected.errors {
         error_inside(&lines, e);
         no_key_leaks(&keys, &e.message);
     }
-    let _ = compliance::waiver::parse_annotation(body);
-    if let Err(e) = compliance::baseline::parse("baseline.json", body) {
+    let _ = compliance::findings::waiver::parse_annotation(body);
+    if let Err(e) = compliance::findings::baseline::parse("baseline.json", body) {
         no_key_leaks(&keys, &e.to_string());
     }
 }
@@ -155,7 +155,7 @@ pub fn scanner(data: &[u8]) {
         );
         assert!(h.excerpt.chars().count() <= 100, "{h:?}");
         assert!(
-            compliance::detect::find_api_key(&h.excerpt).is_none(),
+            compliance::secrets::detect::find_api_key(&h.excerpt).is_none(),
             "key in excerpt: {h:?}"
         );
         no_key_leaks(&keys, &h.excerpt);
@@ -163,10 +163,10 @@ pub fn scanner(data: &[u8]) {
     }
 }
 
-static RULES: LazyLock<Option<compliance::policy::RuleSet>> = LazyLock::new(|| {
+static RULES: LazyLock<Option<compliance::engine::policy::RuleSet>> = LazyLock::new(|| {
     compliance::check::load_rules(&[])
         .ok()
-        .map(|r| r.restricted_to(compliance::policy::Scope::Object))
+        .map(|r| r.restricted_to(compliance::engine::policy::Scope::Object))
 });
 
 /// The webhook's request body: parsed, decided with the built-in object-scoped rules; the

@@ -3,8 +3,8 @@
 //! map every field path of every document to the line and column where it is written.
 //! A mapping entry is placed at its key, a sequence item at its first character.
 
-use crate::path;
-use crate::source::Pos;
+use crate::base::path;
+use crate::base::source::Pos;
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -152,7 +152,7 @@ impl Walker {
                 let at = self.node_path(Some(&value), &mark);
                 // a value (not a key), unquoted and untagged, that YAML 1.1 reads differently
                 if let (Some(p), Some((_, current))) = (at, &mut self.plain) {
-                    if style == TScalarStyle::Plain && tag.is_none() && crate::yaml11::resolve_plain(&value).is_some() {
+                    if style == TScalarStyle::Plain && tag.is_none() && crate::input::yaml11::resolve_plain(&value).is_some() {
                         current.insert(p, value);
                     }
                 }
@@ -197,7 +197,7 @@ impl Walker {
 }
 
 /// Positions of every field of every document in `text`. A syntax error, or nesting deeper
-/// than the loader reads ([`crate::guard::MAX_DEPTH`]), ends the walk: the documents before
+/// than the loader reads ([`crate::input::guard::MAX_DEPTH`]), ends the walk: the documents before
 /// it are still returned. (yaml-rust2 takes time quadratic in the depth of block
 /// collections opened on one line: 20,000 `- ` take seconds.)
 pub fn index_documents(text: &str) -> Vec<DocPositions> {
@@ -222,7 +222,7 @@ fn walk(text: &str, plain: bool) -> Walker {
         current: DocPositions::new(),
         stack: Vec::new(),
         lines: LineStarts::of(text),
-        end: crate::source::clamp(
+        end: crate::base::source::clamp(
             text,
             Pos {
                 line: u32::MAX,
@@ -242,7 +242,7 @@ fn walk(text: &str, plain: bool) -> Walker {
                     Event::DocumentStart => depth = 0,
                     _ => {}
                 }
-                if depth > crate::guard::MAX_DEPTH {
+                if depth > crate::input::guard::MAX_DEPTH {
                     break;
                 }
                 walker.on_event(ev, mark);

@@ -6,9 +6,9 @@
 //! chart or Kustomize overlay could not be rendered, no control passes: its objects are
 //! evidence that was not read.
 
-use crate::finding::Finding;
-use crate::model::{Attr, Kind, Resource};
-use crate::policy::{Rule, RuleSet};
+use crate::base::finding::Finding;
+use crate::facts::model::{Attr, Kind, Resource};
+use crate::engine::policy::{Rule, RuleSet};
 use serde::Serialize;
 
 pub const BEFORE_GOING_LIVE: &str = "Before Going Live";

@@ -1,6 +1,6 @@
 //! Masking of secret values. Every place that could show a value goes through here.
 
-use crate::detect;
+use crate::secrets::detect;
 
 /// How many characters of a secret are shown before the redaction marker.
 const SHOWN: usize = 5;

@@ -1,6 +1,6 @@
 //! Discovery: which files a check reads, in a deterministic order.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;

@@ -3,9 +3,9 @@
 //! large run is split into chunks, each with a store of its own entities and their
 //! ancestors (see [`evaluate_all`]).
 
-use crate::cedar::{self, Names};
-use crate::model::{Kind, Resource};
-use crate::policy::{RuleSet, BASELINE};
+use crate::engine::cedar::{self, Names};
+use crate::facts::model::{Kind, Resource};
+use crate::engine::policy::{RuleSet, BASELINE};
 use cedar_policy::{Authorizer, Decision, Entities, Request};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -251,8 +251,8 @@ impl<'a> Engine<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{self, Scope};
-    use crate::{discover, facts, loader};
+    use crate::engine::policy::{self, Scope};
+    use crate::{input::discover, facts, input::loader};
     use chrono::TimeZone;
 
     fn corpus() -> Vec<Resource> {

@@ -1,5 +1,5 @@
 //! The entity model in Rust: one [`Resource`] per checkable thing, with the facts the
-//! policies judge and the exact place it was written. [`crate::cedar`] turns these into
+//! policies judge and the exact place it was written. [`crate::engine::cedar`] turns these into
 //! Cedar entities; nothing here knows Cedar.
 
 use std::fmt;
@@ -114,7 +114,7 @@ pub struct Location {
     pub file: usize,
     pub doc: usize,
     pub path: String,
-    pub pos: Option<crate::source::Pos>,
+    pub pos: Option<crate::base::source::Pos>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ pub struct Resource {
     /// The object a reader looks for: `Deployment chat/chat-frontend`.
     pub display: String,
     /// Extra identity for fingerprints where the location says too little (see
-    /// [`crate::finding::Finding::identity`]).
+    /// [`crate::base::finding::Finding::identity`]).
     pub identity: String,
     /// Facts decided by a field of another document (a workload's egress by the
     /// NetworkPolicy rule that allows everything): a rule's `@field` naming one points there.

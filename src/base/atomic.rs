@@ -6,7 +6,7 @@
 //! opened, and the rename replaces a link planted after that check rather than following
 //! it. A full disk or a killed run leaves the old file, never a truncated one.
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -3,10 +3,10 @@
 //! `compliance baseline` writes one; `compliance check --baseline FILE` then fails only on
 //! findings that are not in it, and counts the entries that were fixed.
 
-use crate::error::{Error, Result};
-use crate::finding::Finding;
+use crate::base::error::{Error, Result};
+use crate::base::finding::Finding;
 use crate::report::Report;
-use crate::waiver::Waived;
+use crate::findings::waiver::Waived;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -105,12 +105,12 @@ pub fn read(path: &Path) -> Result<Baseline> {
         file: file.clone(),
         message,
     };
-    let bytes = match crate::guard::read_file(path, MAX_BYTES) {
-        Ok(crate::guard::Contents::Bytes(b)) => b,
-        Ok(crate::guard::Contents::TooLarge(n)) => {
+    let bytes = match crate::input::guard::read_file(path, MAX_BYTES) {
+        Ok(crate::input::guard::Contents::Bytes(b)) => b,
+        Ok(crate::input::guard::Contents::TooLarge(n)) => {
             return Err(bad(format!("{n} bytes, over the {MAX_BYTES}-byte limit: not read")))
         }
-        Ok(crate::guard::Contents::NotAFile) => return Err(bad("not a regular file".to_string())),
+        Ok(crate::input::guard::Contents::NotAFile) => return Err(bad("not a regular file".to_string())),
         Err(e) => return Err(bad(format!("cannot read: {e}"))),
     };
     let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".to_string()))?;

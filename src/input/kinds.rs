@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 
 pub const API_VERSION: &str = "compliance/v1alpha1";
 
-pub const INVENTORY_SCHEMA: &str = include_str!("../schemas/api-key-inventory.schema.json");
-pub const RETENTION_SCHEMA: &str = include_str!("../schemas/retention-policy.schema.json");
-pub const PROFILE_SCHEMA: &str = include_str!("../schemas/security-profile.schema.json");
-pub const WAIVERS_SCHEMA: &str = include_str!("../schemas/waivers.schema.json");
+pub const INVENTORY_SCHEMA: &str = include_str!("../../schemas/api-key-inventory.schema.json");
+pub const RETENTION_SCHEMA: &str = include_str!("../../schemas/retention-policy.schema.json");
+pub const PROFILE_SCHEMA: &str = include_str!("../../schemas/security-profile.schema.json");
+pub const WAIVERS_SCHEMA: &str = include_str!("../../schemas/waivers.schema.json");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Meta {

@@ -11,13 +11,13 @@
 //! `findings` for `waived`; a waiver past its expiry day waives nothing (its findings stay)
 //! and is reported `expired`; a waiver that matched nothing is reported `unused`.
 
-use crate::finding::{Finding, InputError};
-use crate::kinds::{self, WaiverSelector};
-use crate::loader::{self, Document, Limits, Object};
-use crate::model::{Kind, Resource};
-use crate::path;
-use crate::position::{self, DocPositions};
-use crate::source::{strip_bom, Pos};
+use crate::base::finding::{Finding, InputError};
+use crate::input::kinds::{self, WaiverSelector};
+use crate::input::loader::{self, Document, Limits, Object};
+use crate::facts::model::{Kind, Resource};
+use crate::base::path;
+use crate::input::position::{self, DocPositions};
+use crate::base::source::{strip_bom, Pos};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -415,8 +415,8 @@ pub fn parse_annotation(value: &str) -> Result<Annotation, String> {
 /// Reads a `--waivers` file: only `Waivers` documents, reported under the name given.
 fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
     let display = p.display().to_string();
-    let text = match crate::guard::read_file(p, limits.max_file_bytes) {
-        Ok(crate::guard::Contents::TooLarge(size)) => {
+    let text = match crate::input::guard::read_file(p, limits.max_file_bytes) {
+        Ok(crate::input::guard::Contents::TooLarge(size)) => {
             out.errors.push(InputError::new(
                 &display,
                 None,
@@ -427,7 +427,7 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
             ));
             return;
         }
-        Ok(crate::guard::Contents::NotAFile) => {
+        Ok(crate::input::guard::Contents::NotAFile) => {
             out.errors.push(InputError::new(
                 &display,
                 None,
@@ -435,7 +435,7 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
             ));
             return;
         }
-        Ok(crate::guard::Contents::Bytes(b)) => match String::from_utf8(b) {
+        Ok(crate::input::guard::Contents::Bytes(b)) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {
                 out.errors

@@ -13,7 +13,7 @@
 //!   a byte count says it could matter: more than [`MAX_DEPTH`] `[`/`{` bytes, or both an
 //!   `&` and a `*`.
 
-use crate::source::Pos;
+use crate::base::source::Pos;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;

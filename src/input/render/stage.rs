@@ -7,8 +7,8 @@
 //!   build` fetches them), and rendering never fetches: the chart's own templates are
 //!   still checked, and the missing subcharts are named as not checked.
 
-use crate::discover::Candidate;
-use crate::guard::{read_file, Contents};
+use crate::input::discover::Candidate;
+use crate::input::guard::{read_file, Contents};
 use serde_yaml::Value;
 use std::path::Path;
 

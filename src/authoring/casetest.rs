@@ -5,7 +5,7 @@
 //! live in `tests/cases/` and run under `cargo test`.
 
 use crate::check::{self, Options};
-use crate::policy::RuleSet;
+use crate::engine::policy::RuleSet;
 use crate::report::Report;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -206,7 +206,7 @@ fn compare(expected: &Expected, report: &Report) -> Option<String> {
 }
 
 fn compare_waivers(expected: &Expected, report: &Report, diff: &mut String) {
-    let is = |e: &ExpectedFinding, f: &crate::finding::Finding| {
+    let is = |e: &ExpectedFinding, f: &crate::base::finding::Finding| {
         f.rule == e.rule
             && f.file == e.file
             && f.line == e.line
@@ -218,7 +218,7 @@ fn compare_waivers(expected: &Expected, report: &Report, diff: &mut String) {
             let _ = write!(diff, "\n  - not waived: {} at {}:{}", e.rule, e.file, e.line);
         }
     }
-    let status = |w: &crate::waiver::WaiverStatus| {
+    let status = |w: &crate::findings::waiver::WaiverStatus| {
         serde_json::to_value(w.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))

@@ -1,12 +1,12 @@
 //! The Cedar side of the model: type names, entities, the schema and the request shape.
 
-use crate::model::{Attr, Kind, Resource};
+use crate::facts::model::{Attr, Kind, Resource};
 use cedar_policy::{Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
-pub const SCHEMA_TEXT: &str = include_str!("../schemas/compliance.cedarschema");
+pub const SCHEMA_TEXT: &str = include_str!("../../schemas/compliance.cedarschema");
 
 /// Parsed entity type names, made once (parsing one costs about 0.4 µs).
 pub struct Names {
@@ -102,7 +102,7 @@ pub fn store<R: std::borrow::Borrow<Resource> + Sync>(
 ) -> Result<Entities, String> {
     use rayon::prelude::*;
     let keep = attributes.filter(|_| !validate);
-    let entities: Vec<Entity> = if resources.len() < crate::engine::PARALLEL_FROM {
+    let entities: Vec<Entity> = if resources.len() < crate::engine::evaluate::PARALLEL_FROM {
         resources
             .iter()
             .map(|r| entity(r.borrow(), names, keep))

@@ -1,5 +1,5 @@
 //! Library errors. Input problems are not errors of this kind: they are collected as
-//! [`crate::finding::InputError`] so that a run can go on with the other files.
+//! [`crate::base::finding::InputError`] so that a run can go on with the other files.
 
 use std::path::PathBuf;
 
@@ -24,9 +24,9 @@ pub enum Error {
     #[error("policy error in `{file}`: {message}")]
     Policy { file: String, message: String },
     #[error("{}", render_policy_diagnostics(.0))]
-    Policies(Vec<crate::policy::PolicyDiagnostic>),
+    Policies(Vec<crate::engine::policy::PolicyDiagnostic>),
     #[error("{}", render_config_diagnostics(.0))]
-    Config(Vec<crate::policy::PolicyDiagnostic>),
+    Config(Vec<crate::engine::policy::PolicyDiagnostic>),
     #[error("the Cedar schema does not parse: {0}")]
     Schema(String),
     #[error("cannot write `{path}`: {source}")]
@@ -47,7 +47,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn render_config_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
+fn render_config_diagnostics(d: &[crate::engine::policy::PolicyDiagnostic]) -> String {
     let mut s = format!(
         "{} configuration error{}:",
         d.len(),
@@ -59,7 +59,7 @@ fn render_config_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
     s
 }
 
-fn render_policy_diagnostics(d: &[crate::policy::PolicyDiagnostic]) -> String {
+fn render_policy_diagnostics(d: &[crate::engine::policy::PolicyDiagnostic]) -> String {
     let mut s = format!("{} policy error{}:", d.len(), if d.len() == 1 { "" } else { "s" });
     for x in d {
         s.push_str(&format!("\n  {x}"));

@@ -16,8 +16,8 @@ pub mod kustomize;
 pub mod process;
 pub mod stage;
 
-use crate::discover::Candidate;
-use crate::finding::InputError;
+use crate::input::discover::Candidate;
+use crate::base::finding::InputError;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -193,7 +193,7 @@ pub fn mask_url_password(value: &str) -> Option<String> {
     Some(format!(
         "{}{}{}",
         &value[..s],
-        crate::mask::mask(&value[s..e]),
+        crate::secrets::mask::mask(&value[s..e]),
         &value[e..]
     ))
 }
@@ -204,7 +204,7 @@ pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
 }
 
 /// Like [`find_api_key`], but also a key glued to the word before it (`abcsk-proj-…`):
-/// not reported as a key, but never shown either (see [`crate::mask::redact_text`]).
+/// not reported as a key, but never shown either (see [`crate::secrets::mask::redact_text`]).
 pub fn find_key_shape(text: &str) -> Option<(usize, usize)> {
     find_key(text, false)
 }
@@ -361,7 +361,7 @@ pub fn looks_like_api_key(text: &str) -> bool {
 /// The matched key in `text`, masked, or an empty string.
 pub fn masked_key(text: &str) -> String {
     find_api_key(text)
-        .map(|(s, e)| crate::mask::mask(&text[s..e]))
+        .map(|(s, e)| crate::secrets::mask::mask(&text[s..e]))
         .unwrap_or_default()
 }
 

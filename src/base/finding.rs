@@ -110,7 +110,7 @@ pub struct Finding {
     pub baseline: bool,
     /// For an object rendered from a Helm chart or a Kustomize overlay: by what, from where.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rendered: Option<crate::render::Provenance>,
+    pub rendered: Option<crate::input::render::Provenance>,
     /// What tells apart findings that share rule, file, resource and path: for the source
     /// scanner, a digest of the line's text (so that moving the line keeps the identity and
     /// two keys in one file stay two findings). Not reported.
@@ -148,12 +148,12 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub fn new(file: &str, pos: Option<crate::source::Pos>, message: impl Into<String>) -> Self {
+    pub fn new(file: &str, pos: Option<crate::base::source::Pos>, message: impl Into<String>) -> Self {
         InputError {
             file: file.to_string(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.column),
-            message: crate::mask::redact_text(&message.into()),
+            message: crate::secrets::mask::redact_text(&message.into()),
         }
     }
 }

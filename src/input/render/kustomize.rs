@@ -4,8 +4,8 @@
 //! refused (rendering never fetches).
 
 use super::{describe, documents, outputs, parent, process, shell_line, Output, Plan, Provenance, Role, Settings};
-use crate::discover::Candidate;
-use crate::finding::InputError;
+use crate::input::discover::Candidate;
+use crate::base::finding::InputError;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
@@ -70,7 +70,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 
 /// Reads a kustomization file's text; `None` when it is not a mapping.
 pub fn parse(text: &str) -> Option<Kustomization> {
-    let v: Value = serde_yaml::from_str(crate::source::strip_bom(text)).ok()?;
+    let v: Value = serde_yaml::from_str(crate::base::source::strip_bom(text)).ok()?;
     let m = v.as_mapping()?;
     let get = |k: &str| m.get(k);
     let mut refs = strings(get("resources"));

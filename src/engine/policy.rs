@@ -3,9 +3,9 @@
 //! the entity type they apply to (every policy in a set is evaluated on every request,
 //! so a Container is never judged by ApiKey rules).
 
-use crate::finding::Severity;
-use crate::model::Kind;
-use crate::source::pos_at;
+use crate::base::finding::Severity;
+use crate::facts::model::Kind;
+use crate::base::source::pos_at;
 use cedar_policy::{Effect, Policy, PolicyId, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
 use miette::Diagnostic;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -14,19 +14,19 @@ use std::str::FromStr;
 
 /// Built-in policy files, in load order.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("policies/baseline.cedar", include_str!("../policies/baseline.cedar")),
-    ("policies/secrets.cedar", include_str!("../policies/secrets.cedar")),
-    ("policies/keys.cedar", include_str!("../policies/keys.cedar")),
-    ("policies/rotation.cedar", include_str!("../policies/rotation.cedar")),
-    ("policies/workloads.cedar", include_str!("../policies/workloads.cedar")),
-    ("policies/rbac.cedar", include_str!("../policies/rbac.cedar")),
+    ("policies/baseline.cedar", include_str!("../../policies/baseline.cedar")),
+    ("policies/secrets.cedar", include_str!("../../policies/secrets.cedar")),
+    ("policies/keys.cedar", include_str!("../../policies/keys.cedar")),
+    ("policies/rotation.cedar", include_str!("../../policies/rotation.cedar")),
+    ("policies/workloads.cedar", include_str!("../../policies/workloads.cedar")),
+    ("policies/rbac.cedar", include_str!("../../policies/rbac.cedar")),
     (
         "policies/tls-network.cedar",
-        include_str!("../policies/tls-network.cedar"),
+        include_str!("../../policies/tls-network.cedar"),
     ),
-    ("policies/retention.cedar", include_str!("../policies/retention.cedar")),
-    ("policies/profile.cedar", include_str!("../policies/profile.cedar")),
-    ("policies/source.cedar", include_str!("../policies/source.cedar")),
+    ("policies/retention.cedar", include_str!("../../policies/retention.cedar")),
+    ("policies/profile.cedar", include_str!("../../policies/profile.cedar")),
+    ("policies/source.cedar", include_str!("../../policies/source.cedar")),
 ];
 
 pub const BASELINE: &str = "baseline";
@@ -131,7 +131,7 @@ pub struct Reads {
 pub fn reads(sets: &HashMap<Kind, PolicySet>) -> Reads {
     let mut reads = Reads::default();
     let mut word = String::new();
-    let action = crate::cedar::Names::shared().ok().map(|n| &n.action);
+    let action = crate::engine::cedar::Names::shared().ok().map(|n| &n.action);
     for p in sets.values().flat_map(|set| set.policies()) {
         for c in p.to_string().chars().chain(std::iter::once(' ')) {
             if c.is_ascii_alphanumeric() || c == '_' {
@@ -203,7 +203,7 @@ impl RuleSet {
             reads: reads(&sets),
             sets,
             schema: self.schema,
-            digest: digest_of(crate::cedar::SCHEMA_TEXT, kept.iter()),
+            digest: digest_of(crate::engine::cedar::SCHEMA_TEXT, kept.iter()),
             disabled: all_disabled,
             overrides: self.overrides,
         }
@@ -303,7 +303,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyDiagnostic> {
 /// Loads the built-in rules plus `extra` policy files (name, text). A custom rule whose
 /// `@id` is a built-in's replaces it.
 pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>> {
-    let schema = crate::cedar::schema().map_err(|m| {
+    let schema = crate::engine::cedar::schema().map_err(|m| {
         vec![PolicyDiagnostic {
             file: "schemas/compliance.cedarschema".into(),
             line: 0,
@@ -442,7 +442,7 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
         }
         sets.insert(kind, set);
     }
-    let digest = digest_of(crate::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
+    let digest = digest_of(crate::engine::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
     Ok(RuleSet {
         rules,
         reads: reads(&sets),
@@ -516,7 +516,7 @@ mod tests {
     fn built_in_rules_validate_and_are_well_annotated() {
         let set = load(&[]).unwrap();
         assert!(set.rules.len() >= 40);
-        let controls: Vec<&str> = crate::checklist::CONTROLS.iter().map(|c| c.0).collect();
+        let controls: Vec<&str> = crate::findings::checklist::CONTROLS.iter().map(|c| c.0).collect();
         for r in set.rules.values() {
             assert!(
                 r.applies_to.is_some(),

@@ -3,10 +3,10 @@
 //! Every document remembers its file, its ordinal in the file and, inside a `List`, its
 //! item path, so that facts can name exact fields.
 
-use crate::finding::InputError;
-use crate::kinds::{self, Inventory, Profile, Retention, Waivers};
-use crate::path;
-use crate::source::{pos_at, strip_bom, Pos};
+use crate::base::finding::InputError;
+use crate::input::kinds::{self, Inventory, Profile, Retention, Waivers};
+use crate::base::path;
+use crate::base::source::{pos_at, strip_bom, Pos};
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net, rbac::v1 as rbac,
 };
@@ -22,7 +22,7 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Documents read from one file; the rest is not (`--max-documents`).
     pub max_documents: usize,
-    /// Nodes that YAML aliases may add to one file (see [`crate::guard`]).
+    /// Nodes that YAML aliases may add to one file (see [`crate::input::guard`]).
     pub max_alias_nodes: u64,
 }
 
@@ -228,7 +228,7 @@ pub fn load_text(file: usize, display: &str, text: &str, limits: &Limits) -> Loa
         return out;
     }
     // nesting and alias limits, checked before serde_yaml builds anything
-    let guarded = crate::guard::check_yaml(text, limits.max_alias_nodes).err();
+    let guarded = crate::input::guard::check_yaml(text, limits.max_alias_nodes).err();
     let mut stream = serde_yaml::Deserializer::from_str(text);
     let mut parsed = Vec::new();
     for i in 0.. {
@@ -282,7 +282,7 @@ fn json_error(display: &str, e: &serde_json::Error) -> InputError {
         Some(pos),
         match strip_position(&e.to_string()) {
             m if m.starts_with("recursion limit exceeded") => {
-                format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
+                format!("nesting deeper than {} levels", crate::input::guard::MAX_DEPTH)
             }
             m => format!("invalid JSON: {m}"),
         },
@@ -293,7 +293,7 @@ fn json_error(display: &str, e: &serde_json::Error) -> InputError {
 fn clamp_errors(text: &str, out: &mut Loaded) {
     for e in &mut out.errors {
         if let (Some(line), Some(column)) = (e.line, e.column) {
-            let p = crate::source::clamp(text, Pos { line, column });
+            let p = crate::base::source::clamp(text, Pos { line, column });
             e.line = Some(p.line);
             e.column = Some(p.column);
         }
@@ -316,7 +316,7 @@ pub fn load_value(file: usize, display: &str, value: Value) -> Loaded {
 fn yaml_error_message(message: &str) -> String {
     let m = strip_position(message);
     if m.starts_with("recursion limit exceeded") {
-        format!("nesting deeper than {} levels", crate::guard::MAX_DEPTH)
+        format!("nesting deeper than {} levels", crate::input::guard::MAX_DEPTH)
     } else if m.starts_with("repetition limit exceeded") {
         "aliases expand to too many nodes (an alias bomb?): the rest is not read".to_string()
     } else if let Some(d) = duplicate_key(&m) {
@@ -353,18 +353,18 @@ pub(crate) fn strip_position(message: &str) -> String {
 }
 
 /// Re-reads the plain scalars of the documents the way kubectl does (YAML 1.1, see
-/// [`crate::yaml11`]): `defaultMode: 0400` is 256, `enabled: yes` is `true`. The
+/// [`crate::input::yaml11`]): `defaultMode: 0400` is 256, `enabled: yes` is `true`. The
 /// position-keeping pass that tells plain from quoted scalars runs only for a file that
 /// holds a string YAML 1.1 would read differently.
 fn retype_yaml11(text: &str, parsed: &mut [(usize, Value)]) {
     if !parsed.iter().any(|(_, v)| has_yaml11_candidate(v)) {
         return;
     }
-    let plain = crate::position::plain_scalars(text);
+    let plain = crate::input::position::plain_scalars(text);
     for (i, v) in parsed.iter_mut() {
         let Some(scalars) = plain.get(*i) else { continue };
         for (p, written) in scalars {
-            let Some(resolved) = crate::yaml11::resolve_plain(written) else {
+            let Some(resolved) = crate::input::yaml11::resolve_plain(written) else {
                 continue;
             };
             if let Some(slot) = value_at_path(v, p) {
@@ -379,14 +379,14 @@ fn retype_yaml11(text: &str, parsed: &mut [(usize, Value)]) {
 
 fn has_yaml11_candidate(v: &Value) -> bool {
     match v {
-        Value::String(s) => crate::yaml11::resolve_plain(s).is_some(),
+        Value::String(s) => crate::input::yaml11::resolve_plain(s).is_some(),
         Value::Array(a) => a.iter().any(has_yaml11_candidate),
         Value::Object(m) => m.values().any(has_yaml11_candidate),
         _ => false,
     }
 }
 
-/// The value at a field path as [`crate::path`] writes it (`a.b[2]["c.d"]`).
+/// The value at a field path as [`crate::base::path`] writes it (`a.b[2]["c.d"]`).
 fn value_at_path<'v>(mut v: &'v mut Value, p: &str) -> Option<&'v mut Value> {
     for seg in path::segments(p)? {
         v = match seg {
@@ -412,7 +412,7 @@ pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
                 Value::from(u)
             } else {
                 n.as_f64()
-                    .and_then(crate::yaml11::float_value)
+                    .and_then(crate::input::yaml11::float_value)
                     .unwrap_or_else(|| Value::String(n.to_string()))
             }
         }
@@ -515,10 +515,10 @@ fn typed<T: DeserializeOwned>(base: &str, v: &Value) -> Result<T, TypeError> {
             path::Segment::Key(k) => Some(k.as_str()),
             path::Segment::Index(_) => None,
         });
-        if field.is_some_and(crate::detect::is_sensitive_name) {
+        if field.is_some_and(crate::secrets::detect::is_sensitive_name) {
             message = NUMBER
                 .replace_all(&message, |c: &regex::Captures<'_>| {
-                    format!("{} `{}`", &c[1], crate::mask::mask(&c[2]))
+                    format!("{} `{}`", &c[1], crate::secrets::mask::mask(&c[2]))
                 })
                 .into_owned();
         }
@@ -689,11 +689,11 @@ fn quote_values_briefly(message: &str) -> String {
         .replace_all(message, |c: &regex::Captures<'_>| {
             let v = &c[1];
             // short prose ("runAsUser: 1000", "<ADD LUN>") is shown; anything password-like is not
-            let prose = v.contains(char::is_whitespace) || crate::detect::entropy(v) < 3.0;
-            if v.chars().count() <= 24 && prose && !crate::detect::looks_like_api_key(v) {
+            let prose = v.contains(char::is_whitespace) || crate::secrets::detect::entropy(v) < 3.0;
+            if v.chars().count() <= 24 && prose && !crate::secrets::detect::looks_like_api_key(v) {
                 format!("string \"{v}\"")
             } else {
-                format!("string \"{}\"", crate::mask::mask(v))
+                format!("string \"{}\"", crate::secrets::mask::mask(v))
             }
         })
         .into_owned()
@@ -805,7 +805,7 @@ fn push_object(
         line: None,
         column: None,
         file: display.to_string(),
-        message: crate::mask::redact_text(&format!("document {} (`{kind}` `{name}`): `{p}`: {message}", doc + 1)),
+        message: crate::secrets::mask::redact_text(&format!("document {} (`{kind}` `{name}`): `{p}`: {message}", doc + 1)),
     };
     let object = if kinds::is_own_kind(&api_version, &kind) {
         let violations = kinds::validate(&kind, &value);
@@ -895,9 +895,9 @@ fn resolve_pending(text: &str, out: &mut Loaded) {
     if out.pending.is_empty() {
         return;
     }
-    let docs = crate::position::index_documents(text);
+    let docs = crate::input::position::index_documents(text);
     for (i, doc, p) in std::mem::take(&mut out.pending) {
-        let pos = docs.get(doc).map_or(Pos::START, |d| crate::position::lookup(d, &p));
+        let pos = docs.get(doc).map_or(Pos::START, |d| crate::input::position::lookup(d, &p));
         if let Some(e) = out.errors.get_mut(i) {
             e.line = Some(pos.line);
             e.column = Some(pos.column);
