@@ -5,12 +5,14 @@
 //! column), and merged under the command line: flags override its scalar settings and add
 //! to its lists.
 
-use crate::check::Options;
 use crate::base::error::{Error, Result};
 use crate::base::finding::Severity;
 use crate::engine::policy::{PolicyDiagnostic, RuleSet, SeverityOverride};
 use crate::input::position::{self, DocPositions};
-use crate::report::InputDigest;
+use crate::findings::outcome::InputDigest;
+use crate::engine::policy::load_rules;
+use crate::input::loader::Limits;
+use chrono::{DateTime, Utc};
 use crate::base::source::Pos;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -291,7 +293,7 @@ pub fn read(path: &Path) -> Result<File> {
         use sha2::{Digest, Sha256};
         InputDigest {
             file: display.clone(),
-            sha256: crate::report::hex(&Sha256::digest(text.as_bytes())),
+            sha256: crate::base::digest::hex(&Sha256::digest(text.as_bytes())),
             bytes: text.len() as u64,
         }
     };
@@ -485,6 +487,65 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+/// Everything a check run needs to know: what to read, which rules, when, and how to
+/// report. The command line and the configuration file fill it in; `check` consumes it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folders or files; `-` reads standard input.
+    pub paths: Vec<PathBuf>,
+    /// When not empty, only files under a checked folder that match one of these globs
+    /// are read (the configuration's `include`).
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub policy_dirs: Vec<PathBuf>,
+    pub now: DateTime<Utc>,
+    pub fail_on: Severity,
+    pub limits: Limits,
+    /// Ask git which files are tracked (data-driven cases switch it off: a case is a
+    /// folder, whatever repository it sits in).
+    pub git: bool,
+    /// The command line, recorded in the report's audit trail.
+    pub command_line: Vec<String>,
+    /// `--waivers` files: `Waivers` documents read from anywhere.
+    pub waiver_files: Vec<PathBuf>,
+    /// `--baseline`: findings in it are listed but do not fail the run.
+    pub baseline: Option<crate::findings::baseline::Baseline>,
+    /// Rules disabled and severities changed by the configuration file.
+    pub rule_settings: RuleSettings,
+    /// The configuration file read, for the audit trail.
+    pub config: Option<InputDigest>,
+    /// How Helm charts and Kustomize overlays are rendered.
+    pub render: crate::input::render::Settings,
+}
+
+impl Options {
+    /// Defaults for everything but what to check and when.
+    pub fn new(paths: Vec<PathBuf>, now: DateTime<Utc>) -> Self {
+        Options {
+            paths,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            policy_dirs: Vec::new(),
+            now,
+            fail_on: Severity::High,
+            limits: Limits::default(),
+            git: true,
+            command_line: Vec::new(),
+            waiver_files: Vec::new(),
+            baseline: None,
+            rule_settings: RuleSettings::default(),
+            config: None,
+            render: crate::input::render::Settings::default(),
+        }
+    }
+
+    /// The rules of this run: built-in, `policy_dirs`, then the configuration's rule settings.
+    pub fn load_rules(&self) -> Result<RuleSet> {
+        self.rule_settings.apply(load_rules(&self.policy_dirs)?)
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

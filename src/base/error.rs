@@ -24,9 +24,9 @@ pub enum Error {
     #[error("policy error in `{file}`: {message}")]
     Policy { file: String, message: String },
     #[error("{}", render_policy_diagnostics(.0))]
-    Policies(Vec<crate::engine::policy::PolicyDiagnostic>),
+    Policies(Vec<PolicyDiagnostic>),
     #[error("{}", render_config_diagnostics(.0))]
-    Config(Vec<crate::engine::policy::PolicyDiagnostic>),
+    Config(Vec<PolicyDiagnostic>),
     #[error("the Cedar schema does not parse: {0}")]
     Schema(String),
     #[error("cannot write `{path}`: {source}")]
@@ -47,7 +47,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn render_config_diagnostics(d: &[crate::engine::policy::PolicyDiagnostic]) -> String {
+fn render_config_diagnostics(d: &[PolicyDiagnostic]) -> String {
     let mut s = format!(
         "{} configuration error{}:",
         d.len(),
@@ -59,10 +59,25 @@ fn render_config_diagnostics(d: &[crate::engine::policy::PolicyDiagnostic]) -> S
     s
 }
 
-fn render_policy_diagnostics(d: &[crate::engine::policy::PolicyDiagnostic]) -> String {
+fn render_policy_diagnostics(d: &[PolicyDiagnostic]) -> String {
     let mut s = format!("{} policy error{}:", d.len(), if d.len() == 1 { "" } else { "s" });
     for x in d {
         s.push_str(&format!("\n  {x}"));
     }
     s
+}
+
+/// A policy problem at a place in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDiagnostic {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
 }

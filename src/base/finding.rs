@@ -110,7 +110,7 @@ pub struct Finding {
     pub baseline: bool,
     /// For an object rendered from a Helm chart or a Kustomize overlay: by what, from where.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rendered: Option<crate::input::render::Provenance>,
+    pub rendered: Option<Provenance>,
     /// What tells apart findings that share rule, file, resource and path: for the source
     /// scanner, a digest of the line's text (so that moving the line keeps the identity and
     /// two keys in one file stay two findings). Not reported.
@@ -156,4 +156,27 @@ impl InputError {
             message: crate::secrets::mask::redact_text(&message.into()),
         }
     }
+}
+
+/// Where rendered objects came from: a finding's `rendered` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// `helm` or `kustomize`.
+    pub by: String,
+    /// The chart folder (helm), relative to the checked folder; `.` for the folder itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+    /// The kustomization folder (kustomize).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kustomization: Option<String>,
+    /// `--helm-values` files, as given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// The keys `--helm-set` set (never their values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }

@@ -3,7 +3,9 @@
 //! crate above it.
 
 pub mod atomic;
+pub mod digest;
 pub mod error;
 pub mod finding;
 pub mod path;
 pub mod source;
+pub mod timings;

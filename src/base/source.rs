@@ -1,5 +1,8 @@
 //! Source files as read, kept for position lookups and digests.
 
+/// The name standard input is reported under.
+pub const STDIN: &str = "<stdin>";
+
 /// A position in a file: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Pos {

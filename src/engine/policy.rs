@@ -3,6 +3,7 @@
 //! the entity type they apply to (every policy in a set is evaluated on every request,
 //! so a Container is never judged by ApiKey rules).
 
+pub use crate::base::error::PolicyDiagnostic;
 use crate::base::finding::Severity;
 use crate::facts::model::Kind;
 use crate::base::source::pos_at;
@@ -81,20 +82,6 @@ impl Scope {
     }
 }
 
-/// A policy problem at a place in a policy file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyDiagnostic {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-impl std::fmt::Display for PolicyDiagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
-    }
-}
 
 pub struct RuleSet {
     pub rules: BTreeMap<String, Rule>,
@@ -244,7 +231,7 @@ fn digest_of<'p>(schema_text: &str, policies: impl Iterator<Item = (&'p String, 
         h.update([0u8]);
         h.update(p.to_string().as_bytes());
     }
-    crate::report::hex(&h.finalize())
+    crate::base::digest::hex(&h.finalize())
 }
 
 struct Source {
@@ -506,6 +493,18 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         line,
         text: p.to_string(),
     })
+}
+
+/// Loads the built-in rules and those of `dirs`.
+pub fn load_rules(dirs: &[std::path::PathBuf]) -> crate::base::error::Result<RuleSet> {
+    let mut clock = crate::base::timings::Timings::new();
+    let mut extra = Vec::new();
+    for d in dirs {
+        extra.extend(read_dir(d).map_err(|e| crate::base::error::Error::Policies(vec![e]))?);
+    }
+    let rules = load(&extra).map_err(crate::base::error::Error::Policies);
+    clock.lap("rules");
+    rules
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 
 use crate::base::error::{Error, Result};
 use crate::base::finding::Finding;
-use crate::report::Report;
+use crate::findings::outcome::Report;
+pub use crate::findings::outcome::BaselineSummary as Summary;
 use crate::findings::waiver::Waived;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -147,22 +148,12 @@ pub fn parse(file: &str, text: &str) -> Result<Baseline> {
     })
 }
 
-/// What a check against a baseline found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// The baseline file, as given.
-    pub file: String,
-    /// Fingerprints in the baseline.
-    pub entries: usize,
-    /// Findings whose fingerprint is in the baseline (listed, marked `baseline`, do not fail).
-    pub matched: usize,
-    /// Findings that are not in the baseline.
-    pub new: usize,
-    /// Baseline entries no finding has any more (fixed, or their resource is gone).
-    pub fixed: usize,
-}
-
 impl Baseline {
+    /// Compares `report`'s findings with this baseline (see [`Baseline::apply`]).
+    pub fn compare(&self, report: &mut Report) {
+        report.baseline = Some(self.apply(&mut report.findings, &report.waived));
+    }
+
     /// Marks the findings in the baseline and counts. A baseline entry whose finding is
     /// now waived is not counted as fixed: the finding is still there.
     pub fn apply(&self, findings: &mut [Finding], waived: &[Waived]) -> Summary {

@@ -4,4 +4,7 @@
 
 pub mod baseline;
 pub mod checklist;
+pub mod fields;
+pub mod outcome;
+pub mod place;
 pub mod waiver;

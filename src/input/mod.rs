@@ -8,5 +8,6 @@ pub mod guard;
 pub mod kinds;
 pub mod loader;
 pub mod position;
+pub mod read;
 pub mod render;
 pub mod yaml11;

@@ -164,6 +164,23 @@ pub fn html_text(s: &str) -> Cow<'_, str> {
     terminal(s)
 }
 
+/// The report with every control character shown as an escape, for the text output.
+pub fn for_terminal(report: &crate::report::Report) -> Cow<'_, crate::report::Report> {
+    let mut copy = report.clone();
+    let mut changed = false;
+    crate::findings::fields::each(&mut copy, &mut |s| {
+        if let Cow::Owned(e) = terminal(s) {
+            *s = e;
+            changed = true;
+        }
+    });
+    if changed {
+        Cow::Owned(copy)
+    } else {
+        Cow::Borrowed(report)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

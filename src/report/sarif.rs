@@ -297,7 +297,7 @@ fn encode_path(path: &str) -> String {
 /// URIs against `%SRCROOT%`; absolute paths (a file given on the command line) become
 /// `file:` URIs; standard input has no artifact.
 fn artifact(file: &str) -> Option<ArtifactLocation> {
-    if file == crate::check::STDIN || file.is_empty() {
+    if file == crate::base::source::STDIN || file.is_empty() {
         return None;
     }
     let slashed = file.replace('\\', "/");
@@ -503,7 +503,7 @@ mod tests {
         let abs = artifact("/tmp/x y.yaml").unwrap();
         assert_eq!((abs.uri.as_str(), abs.uri_base_id), ("file:///tmp/x%20y.yaml", None));
         assert_eq!(artifact("C:\\k8s\\a.yaml").unwrap().uri, "file:///C:/k8s/a.yaml");
-        assert!(artifact(crate::check::STDIN).is_none());
+        assert!(artifact(crate::base::source::STDIN).is_none());
         assert_eq!(artifact("é.yaml").unwrap().uri, "%C3%A9.yaml");
     }
 

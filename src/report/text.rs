@@ -9,7 +9,7 @@ use crate::findings::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
-    sink::to_string(|out| write(&super::fields::for_terminal(report), out))
+    sink::to_string(|out| write(&super::escape::for_terminal(report), out))
 }
 
 pub fn write(report: &Report, out: &mut Sink<'_>) {

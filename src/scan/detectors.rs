@@ -377,7 +377,7 @@ fn assigned_value(
 
 fn line_digest(line: &str) -> String {
     use sha2::{Digest, Sha256};
-    crate::report::hex(&Sha256::digest(line.trim().as_bytes()))[..16].to_string()
+    crate::base::digest::hex(&Sha256::digest(line.trim().as_bytes()))[..16].to_string()
 }
 
 /// A line with its secrets masked, for excerpts: built once per line, however many hits

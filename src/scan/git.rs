@@ -2,6 +2,8 @@
 //! directory patterns, through the `ignore` crate's implementation of git's rules) and
 //! whether the file is tracked (`git ls-files`, when the folder is a work tree).
 
+use super::Scanned;
+use crate::input::discover::Candidate;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -88,6 +90,45 @@ pub fn tracked(roots: &[PathBuf]) -> Option<HashSet<PathBuf>> {
         }
     }
     any.then_some(out)
+}
+
+/// What git would say of the secret files found: which `.gitignore` rules apply to them,
+/// and, when `ask_git` and there is a secret file, which files are tracked.
+pub struct Scope {
+    pub ignores: Ignores,
+    pub tracked: Option<HashSet<PathBuf>>,
+}
+
+impl Scope {
+    /// `candidates` are the files discovery found (their `.gitignore` files are read);
+    /// git also reads every `.gitignore` above a secret file, whatever `include`/`exclude`
+    /// say, so those are read too.
+    pub fn of(candidates: &[Candidate], scanned: &[Scanned], roots: &[PathBuf], ask_git: bool) -> Self {
+        let mut gitignores: Vec<PathBuf> = candidates
+            .iter()
+            .filter(|c| c.path.file_name().is_some_and(|n| n == ".gitignore"))
+            .map(|c| c.path.clone())
+            .collect();
+        for s in scanned.iter().filter(|s| s.secret_file) {
+            let Some(root) = roots.iter().find(|r| s.path.starts_with(r)) else {
+                continue;
+            };
+            for dir in s.path.ancestors().skip(1).take_while(|d| d.starts_with(root)) {
+                let g = dir.join(".gitignore");
+                if !gitignores.contains(&g) && g.is_file() {
+                    gitignores.push(g);
+                }
+            }
+        }
+        // git is asked only when there is a secret file to ask about
+        let tracked = (ask_git && scanned.iter().any(|s| s.secret_file))
+            .then(|| tracked(roots))
+            .flatten();
+        Scope {
+            ignores: Ignores::load(&gitignores, roots),
+            tracked,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         .into_iter()
         .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
         .map(|mut f| {
-            crate::report::fields::finding(&mut f, &mut crate::report::fields::mask_one);
+            crate::findings::fields::finding(&mut f, &mut crate::findings::fields::mask_one);
             f
         })
         .collect();

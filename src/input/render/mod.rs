@@ -16,9 +16,9 @@ pub mod kustomize;
 pub mod process;
 pub mod stage;
 
+pub use crate::base::finding::Provenance;
 use crate::input::discover::Candidate;
 use crate::base::finding::InputError;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,28 +67,6 @@ impl Settings {
     }
 }
 
-/// Where rendered objects came from: a finding's `rendered` field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Provenance {
-    /// `helm` or `kustomize`.
-    pub by: String,
-    /// The chart folder (helm), relative to the checked folder; `.` for the folder itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chart: Option<String>,
-    /// The kustomization folder (kustomize).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kustomization: Option<String>,
-    /// `--helm-values` files, as given.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-    /// The keys `--helm-set` set (never their values).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
 
 impl Provenance {
     /// In words, for the text report: ``by helm from chart `deploy/chart` (values `v.yaml`)``.

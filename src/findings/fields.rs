@@ -1,11 +1,10 @@
 //! Every text field of a report, for the functions that must reach all of them: masking
 //! ([`mask`], once, where a report leaves the check) and escaping for a terminal
-//! ([`for_terminal`]). A field added to the report is added here, or it is neither masked
+//! (`report::escape::for_terminal`). A field added to the report is added here, or it is neither masked
 //! nor escaped; `tests/security.rs` checks every output format for that.
 
-use super::Report;
+use super::outcome::Report;
 use crate::base::finding::{Finding, InputError};
-use std::borrow::Cow;
 
 /// Calls `f` on every string of `report` that comes from an input or a policy.
 pub fn each(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
@@ -93,19 +92,3 @@ pub fn mask_one(s: &mut String) {
     }
 }
 
-/// The report with every control character shown as an escape, for the text output.
-pub fn for_terminal(report: &Report) -> Cow<'_, Report> {
-    let mut copy = report.clone();
-    let mut changed = false;
-    each(&mut copy, &mut |s| {
-        if let Cow::Owned(e) = super::escape::terminal(s) {
-            *s = e;
-            changed = true;
-        }
-    });
-    if changed {
-        Cow::Owned(copy)
-    } else {
-        Cow::Borrowed(report)
-    }
-}

@@ -1,0 +1,279 @@
+//! The outcome of a check: every finding, error, waiver and baseline comparison, the
+//! checklist and the audit trail, in report order. Reporters render it; the baseline is
+//! written from it.
+
+use crate::base::finding::{Finding, InputError, Severity};
+use crate::engine::policy::{RuleSet, SeverityOverride};
+use crate::findings::checklist::Control;
+use crate::findings::waiver::{Waived, WaiverStatus};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl BySeverity {
+    pub fn count(findings: &[Finding]) -> Self {
+        let mut s = BySeverity::default();
+        for f in findings {
+            *s.slot(f.severity) += 1;
+        }
+        s
+    }
+
+    fn slot(&mut self, sev: Severity) -> &mut usize {
+        match sev {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        }
+    }
+
+    pub fn get(&self, sev: Severity) -> usize {
+        match sev {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Files read: manifests and the text files the source scanner read.
+    pub files: usize,
+    /// Files not read: binaries and files over the size limit that are
+    /// not manifests (a manifest that cannot be read is an error instead).
+    pub skipped: usize,
+    /// YAML/JSON documents parsed.
+    pub documents: usize,
+    /// Kubernetes objects and configuration documents understood.
+    pub resources: usize,
+    /// Entities the rules examined (containers, env vars, keys, ...).
+    pub entities: usize,
+    pub findings: usize,
+    pub errors: usize,
+    /// Findings an active waiver took out of `findings` (the length of `waived`).
+    pub waived: usize,
+    pub by_severity: BySeverity,
+    pub fail_on: Severity,
+    /// Some finding not in the `--baseline` is at or above `failOn`.
+    pub failed: bool,
+}
+
+/// A file the check did not read, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+/// Everything a check found, in report order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: Tool,
+    /// The evaluation time (`--now`), RFC 3339.
+    pub now: String,
+    pub roots: Vec<String>,
+    pub summary: Summary,
+    pub checklist: Vec<Control>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    /// Files not read that are not errors (binaries, oversized files that
+    /// are not manifests), with the reason; left out of the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// Findings that active waivers waived, each with the waiver.
+    pub waived: Vec<Waived>,
+    /// Every waiver read: `active`, `expired` or `unused`.
+    pub waivers: Vec<WaiverStatus>,
+    /// The `--baseline` comparison; `null` without one.
+    pub baseline: Option<BaselineSummary>,
+    pub audit: Audit,
+    /// `--max-findings`: the text report lists at most this many findings (the totals count
+    /// all). Not part of any file format.
+    #[serde(skip)]
+    pub text_max_findings: Option<usize>,
+}
+
+/// What an auditor needs to reproduce the report: which rules, which inputs, which
+/// command, and when.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Audit {
+    /// `compliance <version>`.
+    pub tool: String,
+    /// The evaluation time (`--now`).
+    pub evaluated_at: String,
+    /// The command line, as given (empty when the library is called directly).
+    pub command_line: Vec<String>,
+    /// SHA-256 of the effective policy set (schema + every policy, by id).
+    pub policy_set_sha256: String,
+    pub rules: usize,
+    /// Every file read, with its SHA-256 and size, in report order.
+    pub inputs: Vec<InputDigest>,
+    /// The configuration file the run used (`.compliance.yaml` or `--config`); absent
+    /// without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<InputDigest>,
+    /// Rules the configuration disabled: not evaluated. Absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_rules: Vec<RuleRef>,
+    /// Rules whose severity the configuration changed. Absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub severity_overrides: Vec<SeverityOverride>,
+}
+
+/// A rule named in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    pub rule: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputDigest {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl Report {
+    /// 2 for input or policy errors, 1 for findings at or above `--fail-on`, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.errors.is_empty() {
+            2
+        } else if self.summary.failed {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// What a check against a baseline found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BaselineSummary {
+    /// The baseline file, as given.
+    pub file: String,
+    /// Fingerprints in the baseline.
+    pub entries: usize,
+    /// Findings whose fingerprint is in the baseline (listed, marked `baseline`, do not fail).
+    pub matched: usize,
+    /// Findings that are not in the baseline.
+    pub new: usize,
+    /// Baseline entries no finding has any more (fixed, or their resource is gone).
+    pub fixed: usize,
+}
+
+
+/// What a run produced, before it is a report.
+pub struct Parts<'a> {
+    pub now: String,
+    pub roots: Vec<String>,
+    pub files_read: usize,
+    pub documents: usize,
+    /// Kubernetes objects and configuration documents understood.
+    pub resources: usize,
+    pub entities: usize,
+    pub checklist: Vec<Control>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub skipped: Vec<Skipped>,
+    pub waived: Vec<Waived>,
+    pub waivers: Vec<WaiverStatus>,
+    pub fail_on: Severity,
+    pub command_line: Vec<String>,
+    pub config: Option<InputDigest>,
+    pub rules: &'a RuleSet,
+    pub inputs: Vec<InputDigest>,
+}
+
+impl Report {
+    /// The report of `parts`: counted, with its audit trail, and masked at the output
+    /// boundary (every field once, here, so that every format, the baseline file and the
+    /// fingerprints' inputs agree). [`Report::judge`] decides it once the baseline is applied.
+    pub fn assemble(p: Parts<'_>) -> Report {
+        let rules = p.rules;
+        let mut report = Report {
+            tool: Tool::default(),
+            now: p.now.clone(),
+            roots: p.roots,
+            summary: Summary {
+                files: p.files_read,
+                skipped: p.skipped.len(),
+                documents: p.documents,
+                resources: p.resources,
+                entities: p.entities,
+                findings: p.findings.len(),
+                errors: p.errors.len(),
+                waived: p.waived.len(),
+                by_severity: BySeverity::count(&p.findings),
+                fail_on: p.fail_on,
+                failed: false,
+            },
+            checklist: p.checklist,
+            findings: p.findings,
+            errors: p.errors,
+            skipped: p.skipped,
+            waived: p.waived,
+            waivers: p.waivers,
+            baseline: None,
+            audit: Audit {
+                tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+                evaluated_at: p.now,
+                command_line: p.command_line,
+                policy_set_sha256: rules.digest.clone(),
+                rules: rules.rules.len(),
+                config: p.config,
+                disabled_rules: rules
+                    .disabled
+                    .iter()
+                    .map(|r| RuleRef {
+                        rule: r.id.clone(),
+                        title: r.title.clone(),
+                    })
+                    .collect(),
+                severity_overrides: rules.overrides.clone(),
+                inputs: p.inputs,
+            },
+            text_max_findings: None,
+        };
+        crate::findings::fields::mask(&mut report);
+        report
+    }
+
+    /// Failed: some finding not in the baseline is at or above `failOn`.
+    pub fn judge(&mut self) {
+        let fail_on = self.summary.fail_on;
+        self.summary.failed = self
+            .findings
+            .iter()
+            .any(|f| !f.baseline && f.severity.at_least(fail_on));
+    }
+}
