@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use compliance::engine::evaluate::{self, Engine};
 use compliance::engine::policy::{self, Scope};
 use compliance::webhook::{self, Config};
-use compliance::{input::discover, facts, input::loader};
+use compliance::{facts, input::discover, input::loader};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::path::PathBuf;
 

@@ -7,13 +7,13 @@
 
 use crate::base::error::{Error, Result};
 use crate::base::finding::Severity;
-use crate::engine::policy::{PolicyDiagnostic, RuleSet, SeverityOverride};
-use crate::input::position::{self, DocPositions};
-use crate::findings::outcome::InputDigest;
-use crate::engine::policy::load_rules;
-use crate::input::loader::Limits;
-use chrono::{DateTime, Utc};
 use crate::base::source::Pos;
+use crate::engine::policy::load_rules;
+use crate::engine::policy::{PolicyDiagnostic, RuleSet, SeverityOverride};
+use crate::findings::outcome::InputDigest;
+use crate::input::loader::Limits;
+use crate::input::position::{self, DocPositions};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -274,7 +274,9 @@ pub fn read(path: &Path) -> Result<File> {
     for (key, globs) in [("include", &config.include), ("exclude", &config.exclude)] {
         for (i, g) in globs.iter().enumerate() {
             if let Err(e) = globset::Glob::new(g) {
-                diags.push(origin(&crate::base::path::index(key, i)).diagnostic(format!("invalid glob `{g}`: {}", e.kind())));
+                diags.push(
+                    origin(&crate::base::path::index(key, i)).diagnostic(format!("invalid glob `{g}`: {}", e.kind())),
+                );
             }
         }
     }
@@ -488,6 +490,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Parses `--now`.
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| Error::BadNow(s.to_string()))
+}
+
 /// Everything a check run needs to know: what to read, which rules, when, and how to
 /// report. The command line and the configuration file fill it in; `check` consumes it.
 #[derive(Debug, Clone)]
@@ -545,7 +554,6 @@ impl Options {
         self.rule_settings.apply(load_rules(&self.policy_dirs)?)
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -2,9 +2,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use compliance::authoring;
+use compliance::base::finding::Severity;
 use compliance::check::{self, Options};
 use compliance::config;
-use compliance::base::finding::Severity;
 use compliance::input::loader::Limits;
 use compliance::report;
 use std::io::Read;
@@ -352,7 +352,12 @@ fn audit_command_line(args: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn run_check(a: CheckArgs) -> ExitCode {
-    let baseline = match a.baseline.as_deref().map(compliance::findings::baseline::read).transpose() {
+    let baseline = match a
+        .baseline
+        .as_deref()
+        .map(compliance::findings::baseline::read)
+        .transpose()
+    {
         Ok(b) => b,
         Err(e) => return fail(e),
     };

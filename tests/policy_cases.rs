@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use compliance::authoring::runner;
 use compliance::authoring::casetest;
+use compliance::authoring::runner;
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -12,9 +12,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use compliance::check::{self, Options};
-use compliance::secrets::detect;
 use compliance::engine::policy::RuleSet;
 use compliance::report::{self, Report};
+use compliance::secrets::detect;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::sync::LazyLock;

@@ -5,8 +5,8 @@
 use super::cases::{Example, Examples};
 use super::diagnostics::Sources;
 use super::validate::{closest, policy_span};
-use crate::engine::policy::{Rule, RuleSet, Scope};
 use crate::base::source::pos_at;
+use crate::engine::policy::{Rule, RuleSet, Scope};
 use std::fmt::Write;
 
 /// The rule with this id (exact, else ignoring case); an unknown id names close ones.

@@ -133,7 +133,11 @@ mod tests {
     #[test]
     fn entity_types_come_from_the_schema_with_types_and_optionality() {
         let types = entity_types().unwrap();
-        assert_eq!(types.len(), crate::facts::model::Kind::ALL.len() + 1, "the kinds plus Checker");
+        assert_eq!(
+            types.len(),
+            crate::facts::model::Kind::ALL.len() + 1,
+            "the kinds plus Checker"
+        );
         assert_eq!(types[0].name, "Checker");
         let key = types.iter().find(|t| t.name == "ApiKey").unwrap();
         assert_eq!(key.parents, ["Inventory"]);

@@ -8,8 +8,8 @@
 
 use super::diagnostics::{self, offset_of, Sources};
 use super::schema;
-use crate::engine::policy::{self, PolicyDiagnostic, Rule, RuleSet};
 use crate::base::source::pos_at;
+use crate::engine::policy::{self, PolicyDiagnostic, Rule, RuleSet};
 use std::path::PathBuf;
 
 /// A rule set that loaded and passed the authoring checks.

@@ -180,3 +180,10 @@ pub struct Provenance {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
+
+/// A file the check did not read, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}

@@ -3,7 +3,7 @@
 
 use crate::base::finding::InputError;
 use crate::base::source::STDIN;
-use crate::findings::outcome::Skipped;
+use crate::findings::outcome::{InputDigest, Skipped};
 use crate::input::discover::Candidate;
 use crate::input::loader::{self, Document, Limits};
 use crate::input::read::{read, sha256, Input, Unread};
@@ -98,7 +98,12 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
 
 /// Every file of the run: the candidates (read, parsed and scanned in parallel; file
 /// indexes follow the sorted order), then the rendered objects, then standard input.
-pub(super) fn read_all(candidates: &[Candidate], plan: &Plan, stdin: Option<String>, limits: &Limits) -> Vec<FileResult> {
+pub(super) fn read_all(
+    candidates: &[Candidate],
+    plan: &Plan,
+    stdin: Option<String>,
+    limits: &Limits,
+) -> Vec<FileResult> {
     let mut results: Vec<FileResult> = candidates
         .par_iter()
         .enumerate()
@@ -154,8 +159,20 @@ pub(super) struct Gathered {
     pub(super) errors: Vec<InputError>,
 }
 
-/// Gathers the results, after the files `skipped` and the `errors` found before reading.
-pub(super) fn gather(results: Vec<FileResult>, skipped: Vec<Skipped>, errors: Vec<InputError>) -> Gathered {
+/// Gathers the results, after the files `skipped` and the `errors` found before reading
+/// and the rendering's notes and errors.
+pub(super) fn gather(
+    results: Vec<FileResult>,
+    mut skipped: Vec<Skipped>,
+    mut errors: Vec<InputError>,
+    plan: &Plan,
+) -> Gathered {
+    let notes = plan.notes.iter().map(|n| Skipped {
+        file: n.file.clone(),
+        reason: n.message.clone(),
+    });
+    skipped.extend(notes);
+    errors.extend(plan.errors.iter().cloned());
     let mut g = Gathered {
         inputs: Vec::with_capacity(results.len()),
         docs: Vec::new(),
@@ -185,4 +202,29 @@ pub(super) fn gather(results: Vec<FileResult>, skipped: Vec<Skipped>, errors: Ve
         g.inputs.push(r.input);
     }
     g
+}
+
+/// The audit trail's record of every file read.
+pub(super) fn digests(inputs: &[Input]) -> Vec<InputDigest> {
+    inputs
+        .iter()
+        .filter_map(|i| {
+            let (sha256, bytes) = i.digest.clone()?;
+            Some(InputDigest {
+                file: i.display.clone(),
+                sha256,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// The source scanner's facts: its matches, judged with what git says of their files.
+pub(super) fn scanned_facts(read: &Gathered, git: &scan::git::Scope) -> Vec<crate::facts::model::Resource> {
+    scan::resources(&read.scanned, &read.manifests, &git.ignores, git.tracked.as_ref())
+}
+
+/// Each file's name and, for manifests, its text: what waivers read annotations from.
+pub(super) fn texts(inputs: &[Input]) -> Vec<(&str, Option<&str>)> {
+    inputs.iter().map(|i| (i.display.as_str(), i.text.as_deref())).collect()
 }

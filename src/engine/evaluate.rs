@@ -4,8 +4,8 @@
 //! ancestors (see [`evaluate_all`]).
 
 use crate::engine::cedar::{self, Names};
-use crate::facts::model::{Kind, Resource};
 use crate::engine::policy::{RuleSet, BASELINE};
+use crate::facts::model::{Kind, Resource};
 use cedar_policy::{Authorizer, Decision, Entities, Request};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -49,6 +49,14 @@ pub const CHUNK: usize = 1024;
 /// `COMPLIANCE_VALIDATE_ENTITIES` is set.
 fn validating() -> bool {
     cfg!(debug_assertions) || std::env::var_os("COMPLIANCE_VALIDATE_ENTITIES").is_some()
+}
+
+/// Every rule on every entity, as [`evaluate_all`], with a failure as the library's error.
+pub fn run(rules: &RuleSet, resources: &[Resource], now: &str) -> crate::base::error::Result<Evaluation> {
+    evaluate_all(rules, resources, now).map_err(|m| crate::base::error::Error::Policy {
+        file: "(entities)".into(),
+        message: m,
+    })
 }
 
 /// Evaluates every resource. Up to [`CHUNK`] resources, or when a policy names an entity
@@ -252,7 +260,7 @@ impl<'a> Engine<'a> {
 mod tests {
     use super::*;
     use crate::engine::policy::{self, Scope};
-    use crate::{input::discover, facts, input::loader};
+    use crate::{facts, input::discover, input::loader};
     use chrono::TimeZone;
 
     fn corpus() -> Vec<Resource> {

@@ -5,8 +5,8 @@
 
 pub use crate::base::error::PolicyDiagnostic;
 use crate::base::finding::Severity;
-use crate::facts::model::Kind;
 use crate::base::source::pos_at;
+use crate::facts::model::Kind;
 use cedar_policy::{Effect, Policy, PolicyId, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
 use miette::Diagnostic;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -19,13 +19,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("policies/secrets.cedar", include_str!("../../policies/secrets.cedar")),
     ("policies/keys.cedar", include_str!("../../policies/keys.cedar")),
     ("policies/rotation.cedar", include_str!("../../policies/rotation.cedar")),
-    ("policies/workloads.cedar", include_str!("../../policies/workloads.cedar")),
+    (
+        "policies/workloads.cedar",
+        include_str!("../../policies/workloads.cedar"),
+    ),
     ("policies/rbac.cedar", include_str!("../../policies/rbac.cedar")),
     (
         "policies/tls-network.cedar",
         include_str!("../../policies/tls-network.cedar"),
     ),
-    ("policies/retention.cedar", include_str!("../../policies/retention.cedar")),
+    (
+        "policies/retention.cedar",
+        include_str!("../../policies/retention.cedar"),
+    ),
     ("policies/profile.cedar", include_str!("../../policies/profile.cedar")),
     ("policies/source.cedar", include_str!("../../policies/source.cedar")),
 ];
@@ -81,7 +87,6 @@ impl Scope {
         }
     }
 }
-
 
 pub struct RuleSet {
     pub rules: BTreeMap<String, Rule>,
@@ -429,7 +434,10 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
         }
         sets.insert(kind, set);
     }
-    let digest = digest_of(crate::engine::cedar::SCHEMA_TEXT, policies.iter().map(|(id, (p, _))| (id, p)));
+    let digest = digest_of(
+        crate::engine::cedar::SCHEMA_TEXT,
+        policies.iter().map(|(id, (p, _))| (id, p)),
+    );
     Ok(RuleSet {
         rules,
         reads: reads(&sets),

@@ -1,8 +1,8 @@
 //! Cross-document indexes, built in one pass over the documents.
 
 use super::selector;
-use crate::secrets::detect;
 use crate::input::loader::{Document, Object};
+use crate::secrets::detect;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -133,8 +133,12 @@ impl Index {
                         name: d.name.clone(),
                         selector: selector.unwrap_or_default(),
                         allows_all: rule.is_some(),
-                        allow_all_at: rule
-                            .map(|i| super::at(d, crate::base::path::index(&crate::base::path::keys(&d.base, "spec.egress"), i))),
+                        allow_all_at: rule.map(|i| {
+                            super::at(
+                                d,
+                                crate::base::path::index(&crate::base::path::keys(&d.base, "spec.egress"), i),
+                            )
+                        }),
                     });
                 }
                 Object::ServiceAccount(sa) => {

@@ -1,10 +1,10 @@
 //! API-key inventory facts: model scope, quota, allowlist breadth, rotation age, sharing.
 
 use super::index::Index;
+use crate::base::path;
+use crate::facts::model::{Kind, Resource};
 use crate::input::kinds::Inventory;
 use crate::input::loader::Document;
-use crate::facts::model::{Kind, Resource};
-use crate::base::path;
 use chrono::{DateTime, Utc};
 
 /// Models the guide calls expensive: keep them out of production keys.

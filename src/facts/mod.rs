@@ -4,8 +4,8 @@
 //! every other one).
 
 mod index;
-pub mod model;
 mod keys;
+pub mod model;
 mod objects;
 mod profile;
 mod rbac;
@@ -15,8 +15,8 @@ mod workload;
 
 pub use index::Index;
 
-use crate::input::loader::{Document, Object};
 use crate::facts::model::{Kind, Location, Resource};
+use crate::input::loader::{Document, Object};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeMap;

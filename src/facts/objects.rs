@@ -2,10 +2,10 @@
 //! entries, and Ingresses.
 
 use super::workload::value_entity;
-use crate::secrets::detect;
-use crate::input::loader::{Document, Object};
-use crate::facts::model::{Kind, Resource};
 use crate::base::path;
+use crate::facts::model::{Kind, Resource};
+use crate::input::loader::{Document, Object};
+use crate::secrets::detect;
 use k8s_openapi::api::networking::v1::Ingress;
 
 fn namespace_parent(doc: &Document, r: Resource) -> Resource {

@@ -3,10 +3,10 @@
 //! insecure default (`cookieSecure` absent is not Secure); a review date that is not stated
 //! is absent, so it never makes a review control pass.
 
+use crate::base::path;
+use crate::facts::model::{Kind, Resource};
 use crate::input::kinds::Profile;
 use crate::input::loader::Document;
-use crate::facts::model::{Kind, Resource};
-use crate::base::path;
 use chrono::{DateTime, Utc};
 
 /// The monitoring alerts the guide's "Usage Monitoring" table asks for, in its order.

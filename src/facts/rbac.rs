@@ -1,9 +1,9 @@
 //! RBAC roles and their rules.
 
 use super::index::Index;
-use crate::input::loader::Document;
-use crate::facts::model::{Kind, Resource};
 use crate::base::path;
+use crate::facts::model::{Kind, Resource};
+use crate::input::loader::Document;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 const READ_VERBS: &[&str] = &["get", "list", "watch", "*"];

@@ -1,9 +1,9 @@
 //! Retention settings.
 
+use crate::base::path;
+use crate::facts::model::{Kind, Resource};
 use crate::input::kinds::Retention;
 use crate::input::loader::Document;
-use crate::facts::model::{Kind, Resource};
-use crate::base::path;
 
 pub fn policy(doc: &Document, r: &Retention, out: &mut Vec<Resource>) {
     let display = format!("RetentionPolicy {}", r.metadata.name);

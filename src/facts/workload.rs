@@ -4,10 +4,10 @@
 //! computed from container and pod levels the way the kubelet does.
 
 use super::index::Index;
-use crate::secrets::detect;
-use crate::input::loader::{Document, Object};
-use crate::facts::model::{Kind, Location, Resource};
 use crate::base::path;
+use crate::facts::model::{Kind, Location, Resource};
+use crate::input::loader::{Document, Object};
+use crate::secrets::detect;
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use std::borrow::Cow;
 use std::collections::BTreeMap;

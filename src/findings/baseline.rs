@@ -5,8 +5,8 @@
 
 use crate::base::error::{Error, Result};
 use crate::base::finding::Finding;
-use crate::findings::outcome::Report;
 pub use crate::findings::outcome::BaselineSummary as Summary;
+use crate::findings::outcome::Report;
 use crate::findings::waiver::Waived;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -7,8 +7,8 @@
 //! evidence that was not read.
 
 use crate::base::finding::Finding;
-use crate::facts::model::{Attr, Kind, Resource};
 use crate::engine::policy::{Rule, RuleSet};
+use crate::facts::model::{Attr, Kind, Resource};
 use serde::Serialize;
 
 pub const BEFORE_GOING_LIVE: &str = "Before Going Live";

@@ -91,4 +91,3 @@ pub fn mask_one(s: &mut String) {
         *s = crate::secrets::mask::redact_text(s);
     }
 }
-

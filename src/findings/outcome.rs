@@ -2,6 +2,7 @@
 //! checklist and the audit trail, in report order. Reporters render it; the baseline is
 //! written from it.
 
+pub use crate::base::finding::Skipped;
 use crate::base::finding::{Finding, InputError, Severity};
 use crate::engine::policy::{RuleSet, SeverityOverride};
 use crate::findings::checklist::Control;
@@ -84,13 +85,6 @@ pub struct Summary {
     pub fail_on: Severity,
     /// Some finding not in the `--baseline` is at or above `failOn`.
     pub failed: bool,
-}
-
-/// A file the check did not read, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Skipped {
-    pub file: String,
-    pub reason: String,
 }
 
 /// Everything a check found, in report order.
@@ -190,7 +184,6 @@ pub struct BaselineSummary {
     /// Baseline entries no finding has any more (fixed, or their resource is gone).
     pub fixed: usize,
 }
-
 
 /// What a run produced, before it is a report.
 pub struct Parts<'a> {

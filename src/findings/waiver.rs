@@ -12,12 +12,12 @@
 //! and is reported `expired`; a waiver that matched nothing is reported `unused`.
 
 use crate::base::finding::{Finding, InputError};
+use crate::base::path;
+use crate::base::source::{strip_bom, Pos};
+use crate::facts::model::{Kind, Resource};
 use crate::input::kinds::{self, WaiverSelector};
 use crate::input::loader::{self, Document, Limits, Object};
-use crate::facts::model::{Kind, Resource};
-use crate::base::path;
 use crate::input::position::{self, DocPositions};
-use crate::base::source::{strip_bom, Pos};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};

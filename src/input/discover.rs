@@ -1,6 +1,7 @@
 //! Discovery: which files a check reads, in a deterministic order.
 
 use crate::base::error::{Error, Result};
+use crate::base::finding::{InputError, Skipped};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -151,6 +152,34 @@ pub fn discover_matching(
     out.sort_by(|a, b| a.display.cmp(&b.display));
     out.dedup_by(|a, b| a.display == b.display);
     (out, skipped)
+}
+
+/// The files under `roots` that a run reads (only those matching `include`, when given,
+/// and none matching `exclude`), the files it does not read with why, and the errors found
+/// on the way. A broken link where a source file would be is not an input error: nothing
+/// is there; where a manifest would be, it is.
+pub fn files(roots: &[PathBuf], include: &[String], exclude: &[String]) -> Result<Found> {
+    let exclude = excludes(exclude)?;
+    let include = (!include.is_empty()).then(|| excludes(include)).transpose()?;
+    let (candidates, unread) = discover_matching(roots, include.as_ref(), &exclude);
+    let (notes, unread): (Vec<_>, Vec<_>) = unread
+        .into_iter()
+        .partition(|(f, m)| m.starts_with(BROKEN_LINK) && !crate::input::loader::is_manifest_path(f));
+    Ok(Found {
+        candidates,
+        skipped: notes
+            .into_iter()
+            .map(|(file, reason)| Skipped { file, reason })
+            .collect(),
+        errors: unread.into_iter().map(|(f, m)| InputError::new(&f, None, m)).collect(),
+    })
+}
+
+/// What [`files`] found.
+pub struct Found {
+    pub candidates: Vec<Candidate>,
+    pub skipped: Vec<Skipped>,
+    pub errors: Vec<InputError>,
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! item path, so that facts can name exact fields.
 
 use crate::base::finding::InputError;
-use crate::input::kinds::{self, Inventory, Profile, Retention, Waivers};
 use crate::base::path;
 use crate::base::source::{pos_at, strip_bom, Pos};
+use crate::input::kinds::{self, Inventory, Profile, Retention, Waivers};
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net, rbac::v1 as rbac,
 };
@@ -805,7 +805,10 @@ fn push_object(
         line: None,
         column: None,
         file: display.to_string(),
-        message: crate::secrets::mask::redact_text(&format!("document {} (`{kind}` `{name}`): `{p}`: {message}", doc + 1)),
+        message: crate::secrets::mask::redact_text(&format!(
+            "document {} (`{kind}` `{name}`): `{p}`: {message}",
+            doc + 1
+        )),
     };
     let object = if kinds::is_own_kind(&api_version, &kind) {
         let violations = kinds::validate(&kind, &value);
@@ -897,7 +900,9 @@ fn resolve_pending(text: &str, out: &mut Loaded) {
     }
     let docs = crate::input::position::index_documents(text);
     for (i, doc, p) in std::mem::take(&mut out.pending) {
-        let pos = docs.get(doc).map_or(Pos::START, |d| crate::input::position::lookup(d, &p));
+        let pos = docs
+            .get(doc)
+            .map_or(Pos::START, |d| crate::input::position::lookup(d, &p));
         if let Some(e) = out.errors.get_mut(i) {
             e.line = Some(pos.line);
             e.column = Some(pos.column);

@@ -152,7 +152,10 @@ impl Walker {
                 let at = self.node_path(Some(&value), &mark);
                 // a value (not a key), unquoted and untagged, that YAML 1.1 reads differently
                 if let (Some(p), Some((_, current))) = (at, &mut self.plain) {
-                    if style == TScalarStyle::Plain && tag.is_none() && crate::input::yaml11::resolve_plain(&value).is_some() {
+                    if style == TScalarStyle::Plain
+                        && tag.is_none()
+                        && crate::input::yaml11::resolve_plain(&value).is_some()
+                    {
                         current.insert(p, value);
                     }
                 }

@@ -61,4 +61,3 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
     }
     out.flush().map_err(io)
 }
-

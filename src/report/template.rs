@@ -2,9 +2,9 @@
 
 use super::escape;
 use super::Report;
-use crate::findings::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
 use crate::base::error::{Error, Result};
 use crate::base::finding::{Finding, Severity};
+use crate::findings::checklist::{BEFORE_GOING_LIVE, REGULAR_REVIEW};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -101,7 +101,8 @@ fn view(report: &Report) -> View<'_> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let status_count = |st: crate::findings::checklist::Status| report.checklist.iter().filter(|c| c.status == st).count();
+    let status_count =
+        |st: crate::findings::checklist::Status| report.checklist.iter().filter(|c| c.status == st).count();
     View {
         report,
         severities: Severity::ALL

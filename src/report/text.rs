@@ -3,8 +3,8 @@
 
 use super::sink::{self, Sink};
 use super::Report;
-use crate::findings::checklist::Status;
 use crate::base::finding::Severity;
+use crate::findings::checklist::Status;
 use crate::findings::waiver::Status as WaiverStatus;
 use std::fmt::Write;
 

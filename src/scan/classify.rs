@@ -189,7 +189,8 @@ pub fn holds_secrets(path: &str, text: &str) -> bool {
                 let l = l.trim_start().trim_start_matches("export ");
                 let (k, v) = l.split_once('=').unwrap_or((l, ""));
                 !l.starts_with('#')
-                    && ((crate::secrets::detect::is_sensitive_name(k.trim()) && crate::secrets::detect::is_literal_value(v))
+                    && ((crate::secrets::detect::is_sensitive_name(k.trim())
+                        && crate::secrets::detect::is_literal_value(v))
                         || crate::secrets::detect::looks_like_api_key(v))
             });
         }

@@ -9,8 +9,8 @@ pub mod classify;
 pub mod detectors;
 pub mod git;
 
-use crate::facts::model::{Kind, Location, Resource};
 use crate::base::source::Pos;
+use crate::facts::model::{Kind, Location, Resource};
 use detectors::Hit;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -12,11 +12,11 @@ pub mod conn;
 pub mod manifests;
 pub mod server;
 
-use crate::check;
 use crate::base::finding::Finding;
+use crate::check;
+use crate::engine::policy::{RuleSet, Scope};
 use crate::input::loader;
 use crate::secrets::mask;
-use crate::engine::policy::{RuleSet, Scope};
 use chrono::{DateTime, Utc};
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube::core::DynamicObject;

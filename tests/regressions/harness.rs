@@ -7,8 +7,8 @@
 #![allow(dead_code)]
 
 use compliance::base::finding::InputError;
-use compliance::input::loader::{self, Limits};
 use compliance::base::source::Pos;
+use compliance::input::loader::{self, Limits};
 use std::sync::LazyLock;
 
 /// The clock every target uses (rotation ages, waiver expiry).
@@ -90,7 +90,10 @@ pub fn loader(data: &[u8]) {
         error_inside(&lines, e);
         no_key_leaks(&keys, &e.message);
     }
-    for (d, positions) in compliance::input::position::index_documents(stripped).iter().enumerate() {
+    for (d, positions) in compliance::input::position::index_documents(stripped)
+        .iter()
+        .enumerate()
+    {
         for (path, pos) in positions {
             assert!(
                 lines.inside(*pos),

@@ -7,8 +7,8 @@ use super::{
     describe, documents, generated, join, outputs, parent, process, shell_line, stage, Output, Plan, Provenance, Role,
     Settings,
 };
-use crate::input::discover::Candidate;
 use crate::base::finding::InputError;
+use crate::input::discover::Candidate;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! refused (rendering never fetches).
 
 use super::{describe, documents, outputs, parent, process, shell_line, Output, Plan, Provenance, Role, Settings};
-use crate::input::discover::Candidate;
 use crate::base::finding::InputError;
+use crate::input::discover::Candidate;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;

@@ -16,9 +16,9 @@ pub mod kustomize;
 pub mod process;
 pub mod stage;
 
+use crate::base::finding::InputError;
 pub use crate::base::finding::Provenance;
 use crate::input::discover::Candidate;
-use crate::base::finding::InputError;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,7 +66,6 @@ impl Settings {
         }
     }
 }
-
 
 impl Provenance {
     /// In words, for the text report: ``by helm from chart `deploy/chart` (values `v.yaml`)``.

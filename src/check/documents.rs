@@ -1,0 +1,38 @@
+//! The webhook's path through the pipeline: objects already loaded, no files.
+
+use crate::base::error::Result;
+use crate::base::finding::{Finding, InputError};
+use crate::engine::evaluate;
+use crate::engine::policy::RuleSet;
+use crate::facts;
+use crate::findings::place;
+use crate::input::loader::Document;
+use crate::input::read::Input;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Evaluates documents already loaded (by [`crate::input::loader::load_value`]): facts, entities, rules,
+/// findings. No files, no source scan, no waivers. `names[i]` is the display name of file
+/// `i`; findings carry the field path but no line (there is no text to place them in).
+pub fn evaluate_documents(
+    rules: &RuleSet,
+    docs: &[Document],
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let resources = facts::build(docs, now);
+    let evaluation = evaluate::run(rules, &resources, &stamp)?;
+    let inputs: Vec<Input> = names
+        .iter()
+        .map(|n| Input {
+            display: n.clone(),
+            text: None,
+            digest: None,
+            rendered: None,
+        })
+        .collect();
+    let (placed, errors) = place::findings(rules, &resources, &evaluation, &inputs);
+    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok((findings, errors))
+}
