@@ -8,6 +8,7 @@
 pub mod authoring;
 pub mod base;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod facts;

@@ -6,7 +6,7 @@
 
 use crate::authoring::casetest::{self, Expected, EXPECTED};
 use crate::secrets::detect;
-use crate::secrets::mask;
+use crate::secrets::{mask, redact};
 use std::path::Path;
 
 mod embedded {
@@ -217,7 +217,7 @@ pub fn mask_lines(lines: &[&str], yaml: bool) -> Vec<String> {
         if yaml && secret_doc && indent == 0 && (trimmed == "data:" || trimmed == "stringData:") {
             secret_data_indent = Some(0);
         }
-        out.push(mask::redact_text(&masked.unwrap_or_else(|| (*line).to_string())));
+        out.push(redact::redact_text(&masked.unwrap_or_else(|| (*line).to_string())));
     }
     out
 }

@@ -4,6 +4,7 @@
 //! the built-in rules' cases through the same code.
 
 use crate::authoring::casetest;
+use crate::base::exit::Exit;
 use crate::engine::policy::RuleSet;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -49,15 +50,21 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// 2 when a case is invalid, 1 when one failed, else 0.
-    pub fn exit_code(&self) -> u8 {
+    /// [`Exit::Error`] when a case is invalid, [`Exit::Fail`] when one failed, else
+    /// [`Exit::Pass`].
+    pub fn exit(&self) -> Exit {
         if !self.invalid.is_empty() {
-            2
+            Exit::Error
         } else if !self.failed.is_empty() {
-            1
+            Exit::Fail
         } else {
-            0
+            Exit::Pass
         }
+    }
+
+    /// [`Summary::exit`] as the number the process exits with.
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
     }
 
     /// The report after the per-case lines: failures with their differences, invalid

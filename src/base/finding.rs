@@ -153,7 +153,7 @@ impl InputError {
             file: file.to_string(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.column),
-            message: crate::secrets::mask::redact_text(&message.into()),
+            message: crate::secrets::redact::redact_text(&message.into()),
         }
     }
 }

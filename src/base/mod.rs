@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod digest;
 pub mod error;
+pub mod exit;
 pub mod finding;
 pub mod path;
 pub mod source;

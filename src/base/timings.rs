@@ -6,6 +6,12 @@ pub struct Timings {
     last: std::time::Instant,
 }
 
+impl Default for Timings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Timings {
     pub fn new() -> Self {
         Timings {

@@ -14,7 +14,7 @@ use crate::engine::evaluate;
 use crate::engine::policy::RuleSet;
 use crate::facts;
 use crate::findings::outcome::{Parts, Report};
-use crate::findings::{checklist, place, waiver};
+use crate::findings::{checklist, fields, place, waiver};
 use crate::input::discover;
 use crate::input::render;
 use crate::scan;
@@ -90,6 +90,9 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         inputs: files::digests(&inputs),
         now,
     });
+    // the output boundary: every field masked once, here, so that every format, the
+    // baseline file and the fingerprints' inputs agree
+    fields::mask(&mut report);
     if let Some(baseline) = &opts.baseline {
         baseline.compare(&mut report);
     }

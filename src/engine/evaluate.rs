@@ -35,9 +35,7 @@ pub struct Evaluation {
 /// What evaluating one entity gave.
 type Outcome = (Vec<Hit>, Vec<EvalError>);
 
-/// Below this many entities (one admission request has a handful) rayon's hand-off to
-/// other threads costs more than it saves.
-pub const PARALLEL_FROM: usize = 64;
+pub use crate::engine::cedar::PARALLEL_FROM;
 
 /// Entities per store when a run is split. Cedar's store costs more per entity as it grows
 /// (its hierarchy pass hashes every entity several times: 6.6 µs an entity at 48k, 7.5 µs

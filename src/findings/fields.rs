@@ -79,7 +79,7 @@ pub fn error(e: &mut InputError, f: &mut dyn FnMut(&mut String)) {
     f(&mut e.message);
 }
 
-/// Masks every key-shaped substring in every field ([`crate::secrets::mask::redact_text`]): a key
+/// Masks every key-shaped substring in every field ([`crate::secrets::redact::redact_text`]): a key
 /// used as an object name, a namespace, a file name or a map key is masked wherever it is
 /// printed, not only in the message.
 pub fn mask(report: &mut Report) {
@@ -88,6 +88,6 @@ pub fn mask(report: &mut Report) {
 
 pub fn mask_one(s: &mut String) {
     if crate::secrets::detect::find_key_shape(s).is_some() {
-        *s = crate::secrets::mask::redact_text(s);
+        *s = crate::secrets::redact::redact_text(s);
     }
 }

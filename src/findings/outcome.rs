@@ -2,6 +2,7 @@
 //! checklist and the audit trail, in report order. Reporters render it; the baseline is
 //! written from it.
 
+use crate::base::exit::Exit;
 pub use crate::base::finding::Skipped;
 use crate::base::finding::{Finding, InputError, Severity};
 use crate::engine::policy::{RuleSet, SeverityOverride};
@@ -158,15 +159,21 @@ pub struct InputDigest {
 }
 
 impl Report {
-    /// 2 for input or policy errors, 1 for findings at or above `--fail-on`, else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// [`Exit::Error`] for input or policy errors, [`Exit::Fail`] for findings at or above
+    /// `--fail-on`, else [`Exit::Pass`].
+    pub fn exit(&self) -> Exit {
         if !self.errors.is_empty() {
-            2
+            Exit::Error
         } else if self.summary.failed {
-            1
+            Exit::Fail
         } else {
-            0
+            Exit::Pass
         }
+    }
+
+    /// [`Report::exit`] as the number the process exits with.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.exit().code())
     }
 }
 
@@ -208,12 +215,11 @@ pub struct Parts<'a> {
 }
 
 impl Report {
-    /// The report of `parts`: counted, with its audit trail, and masked at the output
-    /// boundary (every field once, here, so that every format, the baseline file and the
-    /// fingerprints' inputs agree). [`Report::judge`] decides it once the baseline is applied.
+    /// The report of `parts`, counted, with its audit trail. `findings::fields::mask` masks
+    /// it at the output boundary; [`Report::judge`] decides it once the baseline is applied.
     pub fn assemble(p: Parts<'_>) -> Report {
         let rules = p.rules;
-        let mut report = Report {
+        Report {
             tool: Tool::default(),
             now: p.now.clone(),
             roots: p.roots,
@@ -256,9 +262,7 @@ impl Report {
                 inputs: p.inputs,
             },
             text_max_findings: None,
-        };
-        crate::findings::fields::mask(&mut report);
-        report
+        }
     }
 
     /// Failed: some finding not in the baseline is at or above `failOn`.

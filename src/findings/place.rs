@@ -9,7 +9,7 @@ use crate::engine::policy::RuleSet;
 use crate::facts::model::{Attr, Resource};
 use crate::input::position;
 use crate::input::read::Input;
-use crate::secrets::mask;
+use crate::secrets::redact;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -37,7 +37,7 @@ pub fn interpolate(template: &str, r: &Resource) -> String {
         }
     }
     out.push_str(rest);
-    mask::redact_text(&out)
+    redact::redact_text(&out)
 }
 
 /// The confidence of `rule`'s finding on `r` in `file`: the entity's `confidence` for
@@ -65,39 +65,7 @@ pub fn findings(
     eval: &Evaluation,
     inputs: &[Input],
 ) -> (Vec<(Finding, usize)>, Vec<InputError>) {
-    // which (document, path) positions each file needs
-    let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
-    let place = |r: &Resource, field: Option<&str>| r.place(field);
-    // things the source scanner found know their position already
-    for h in eval.hits.iter().filter(|h| resources[h.resource].loc.pos.is_none()) {
-        let r = &resources[h.resource];
-        let (f, d, p) = place(r, rules.rules.get(&h.rule).and_then(|x| x.field.as_deref()));
-        wanted.entry(f).or_default().push((d, p));
-    }
-    for e in eval.errors.iter().filter(|e| resources[e.resource].loc.pos.is_none()) {
-        let r = &resources[e.resource];
-        wanted
-            .entry(r.loc.file)
-            .or_default()
-            .push((r.loc.doc, r.loc.path.clone()));
-    }
-    let positions: BTreeMap<(usize, usize, String), Pos> = wanted
-        .into_par_iter()
-        .flat_map_iter(|(file, places)| {
-            let docs = inputs
-                .get(file)
-                .and_then(|i| i.text.as_deref())
-                .map(|t| position::index_documents(crate::base::source::strip_bom(t)))
-                .unwrap_or_default();
-            places
-                .into_iter()
-                .map(|(d, p)| {
-                    let pos = docs.get(d).map_or(Pos::START, |doc| position::lookup(doc, &p));
-                    ((file, d, p), pos)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let positions = positions(rules, resources, eval, inputs);
     let file_name = |i: usize| inputs.get(i).map_or_else(String::new, |x| x.display.clone());
 
     // a large run has a finding for every few entities, each a dozen owned strings
@@ -107,7 +75,7 @@ pub fn findings(
         .filter_map(|h| {
             let rule = rules.rules.get(&h.rule)?;
             let r = &resources[h.resource];
-            let key = place(r, rule.field.as_deref());
+            let key = r.place(rule.field.as_deref());
             let pos = r.loc.pos.or_else(|| positions.get(&key).copied()).unwrap_or(Pos::START);
             let confidence = confidence(rule, r, &file_name(key.0));
             let finding = Finding {
@@ -151,4 +119,46 @@ pub fn findings(
         })
         .collect();
     (findings, errors)
+}
+
+/// The line and column of every (file, document, field path) a hit or an error must be
+/// placed at, each file's text indexed once.
+fn positions(
+    rules: &RuleSet,
+    resources: &[Resource],
+    eval: &Evaluation,
+    inputs: &[Input],
+) -> BTreeMap<(usize, usize, String), Pos> {
+    // which (document, path) positions each file needs
+    let mut wanted: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+    // things the source scanner found know their position already
+    for h in eval.hits.iter().filter(|h| resources[h.resource].loc.pos.is_none()) {
+        let r = &resources[h.resource];
+        let (f, d, p) = r.place(rules.rules.get(&h.rule).and_then(|x| x.field.as_deref()));
+        wanted.entry(f).or_default().push((d, p));
+    }
+    for e in eval.errors.iter().filter(|e| resources[e.resource].loc.pos.is_none()) {
+        let r = &resources[e.resource];
+        wanted
+            .entry(r.loc.file)
+            .or_default()
+            .push((r.loc.doc, r.loc.path.clone()));
+    }
+    wanted
+        .into_par_iter()
+        .flat_map_iter(|(file, places)| {
+            let docs = inputs
+                .get(file)
+                .and_then(|i| i.text.as_deref())
+                .map(|t| position::index_documents(crate::base::source::strip_bom(t)))
+                .unwrap_or_default();
+            places
+                .into_iter()
+                .map(|(d, p)| {
+                    let pos = docs.get(d).map_or(Pos::START, |doc| position::lookup(doc, &p));
+                    ((file, d, p), pos)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

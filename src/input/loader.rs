@@ -805,7 +805,7 @@ fn push_object(
         line: None,
         column: None,
         file: display.to_string(),
-        message: crate::secrets::mask::redact_text(&format!(
+        message: crate::secrets::redact::redact_text(&format!(
             "document {} (`{kind}` `{name}`): `{p}`: {message}",
             doc + 1
         )),

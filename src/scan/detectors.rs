@@ -3,7 +3,7 @@
 //! so a line with none of them costs one automaton pass.
 
 use crate::secrets::detect;
-use crate::secrets::mask;
+use crate::secrets::{mask, redact};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -444,8 +444,8 @@ impl Masked {
         let fwd = |from: usize, n: usize| text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i);
         let (start, end) = (back(at, BEFORE), fwd(at, AFTER));
         let (wide_start, wide_end) = (back(start, MARGIN), fwd(end, MARGIN));
-        let before = mask::redact_text(&text[wide_start..at]);
-        let after = mask::redact_text(&text[at..wide_end]);
+        let before = redact::redact_text(&text[wide_start..at]);
+        let after = redact::redact_text(&text[at..wide_end]);
         let before_chars = before.chars().count();
         let keep = text[start..at].chars().count().min(before_chars);
         let mut out: String = before.chars().skip(before_chars - keep).collect();
@@ -727,7 +727,7 @@ fn quote(line: &str, spans: &[(usize, usize)], start: usize, end: usize) -> Stri
         last = e;
     }
     out.push_str(&text[last..]);
-    let out = mask::redact_text(out.trim()).replace('`', "'");
+    let out = redact::redact_text(out.trim()).replace('`', "'");
     if out.chars().count() > 80 {
         let cut: String = out.chars().take(79).collect();
         format!("{cut}…")

@@ -204,7 +204,7 @@ pub fn find_api_key(text: &str) -> Option<(usize, usize)> {
 }
 
 /// Like [`find_api_key`], but also a key glued to the word before it (`abcsk-proj-…`):
-/// not reported as a key, but never shown either (see [`crate::secrets::mask::redact_text`]).
+/// not reported as a key, but never shown either (see [`crate::secrets::redact::redact_text`]).
 pub fn find_key_shape(text: &str) -> Option<(usize, usize)> {
     find_key(text, false)
 }

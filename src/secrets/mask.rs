@@ -1,7 +1,5 @@
 //! Masking of secret values. Every place that could show a value goes through here.
 
-use crate::secrets::detect;
-
 /// How many characters of a secret are shown before the redaction marker.
 const SHOWN: usize = 5;
 
@@ -14,36 +12,10 @@ pub fn mask(value: &str) -> String {
     format!("{head}…[redacted]")
 }
 
-/// Replaces every key-shaped substring of free text (error messages, excerpts) by its mask,
-/// a key glued to the word before it included.
-pub fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((start, end)) = detect::find_key_shape(rest) {
-        out.push_str(&rest[..start]);
-        out.push_str(&mask(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    redact_url_passwords(&out)
-}
-
-/// Masks the password of every `scheme://user:password@host` in `text`.
-fn redact_url_passwords(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((start, end)) = detect::find_url_password(rest) {
-        out.push_str(&rest[..start]);
-        out.push_str(&mask(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::redact::redact_text;
 
     #[test]
     fn masks_long_values_to_five_characters() {

@@ -3,3 +3,4 @@
 
 pub mod detect;
 pub mod mask;
+pub mod redact;

@@ -16,7 +16,7 @@ use crate::base::finding::Finding;
 use crate::check;
 use crate::engine::policy::{RuleSet, Scope};
 use crate::input::loader;
-use crate::secrets::mask;
+use crate::secrets::redact;
 use chrono::{DateTime, Utc};
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube::core::DynamicObject;
@@ -123,9 +123,9 @@ impl std::fmt::Display for BadReview {
 /// Parses a request body and decides. The error message never quotes a secret.
 pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc>) -> Result<Decision, BadReview> {
     let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
-        .map_err(|e| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
+        .map_err(|e| BadReview(redact::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
     if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
-        return Err(BadReview(mask::redact_text(&format!(
+        return Err(BadReview(redact::redact_text(&format!(
             "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
             review.types.kind, review.types.api_version
         ))));
@@ -161,7 +161,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             .unwrap_or_default()
     };
     // masked: a key used as a name would otherwise reach the log line and the denial
-    let object = mask::redact_text(&format!(
+    let object = redact::redact_text(&format!(
         "{}/{}/{}",
         req.kind.kind,
         namespace.as_deref().unwrap_or("-"),
@@ -192,7 +192,7 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         Err(e) => {
             decision
                 .errors
-                .push(mask::redact_text(&format!("cannot read the object: {e}")));
+                .push(redact::redact_text(&format!("cannot read the object: {e}")));
             return decision;
         }
     };
@@ -208,17 +208,17 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     let loaded = loader::load_value(0, &object, value);
     decision
         .errors
-        .extend(loaded.errors.iter().map(|e| mask::redact_text(&e.message)));
+        .extend(loaded.errors.iter().map(|e| redact::redact_text(&e.message)));
     let (findings, errors) = match check::evaluate_documents(rules, &loaded.docs, std::slice::from_ref(&object), now) {
         Ok(r) => r,
         Err(e) => {
-            decision.errors.push(mask::redact_text(&e.to_string()));
+            decision.errors.push(redact::redact_text(&e.to_string()));
             return decision;
         }
     };
     decision
         .errors
-        .extend(errors.iter().map(|e| mask::redact_text(&e.message)));
+        .extend(errors.iter().map(|e| redact::redact_text(&e.message)));
     decision.violations = findings
         .into_iter()
         .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
@@ -294,7 +294,7 @@ pub fn denial_message(object: &str, violations: &[Finding]) -> String {
     if violations.len() > DENIAL_LISTED {
         out.push_str(&format!("\n- and {} more", violations.len() - DENIAL_LISTED));
     }
-    mask::redact_text(&out)
+    redact::redact_text(&out)
 }
 
 /// The status message of an object denied because it could not be read.
@@ -316,12 +316,12 @@ fn unreadable_message(object: &str, errors: &[String]) -> String {
     if errors.len() > DENIAL_LISTED {
         out.push_str(&format!("\n- and {} more", errors.len() - DENIAL_LISTED));
     }
-    mask::redact_text(&out)
+    redact::redact_text(&out)
 }
 
 /// One `warnings` entry: kubectl prints each on its own line.
 fn warning(f: &Finding) -> String {
-    mask::redact_text(&format!("{} {} at `{}`: {}", f.rule, f.title, f.path, f.message))
+    redact::redact_text(&format!("{} {} at `{}`: {}", f.rule, f.title, f.path, f.message))
 }
 
 #[cfg(test)]
