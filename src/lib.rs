@@ -1,9 +1,9 @@
 //! `compliance`: checks Kubernetes manifests, API-key inventories and retention settings
 //! against Cedar policies derived from an LLM gateway's security guide.
 //!
-//! Pipeline, one module per stage: [`discover`] -> [`loader`] (with [`position`] for exact
-//! lines) -> [`facts`] -> [`cedar`] entities -> [`engine`] -> [`checklist`] -> [`report`].
-//! [`check`] runs them in order.
+//! The tree is the pipeline (docs/architecture.md): [`input`] -> [`facts`] (and [`scan`]
+//! for source files) -> [`engine`] -> [`findings`] -> [`report`], on the shared vocabulary
+//! of [`base`] and [`secrets`]. [`check`] composes the stages; [`cli`] is the command line.
 
 pub mod authoring;
 pub mod base;

@@ -23,9 +23,9 @@ pub enum Error {
     BadGlob { glob: String, message: String },
     #[error("policy error in `{file}`: {message}")]
     Policy { file: String, message: String },
-    #[error("{}", render_policy_diagnostics(.0))]
+    #[error("{}", render_diagnostics("policy", .0))]
     Policies(Vec<PolicyDiagnostic>),
-    #[error("{}", render_config_diagnostics(.0))]
+    #[error("{}", render_diagnostics("configuration", .0))]
     Config(Vec<PolicyDiagnostic>),
     #[error("the Cedar schema does not parse: {0}")]
     Schema(String),
@@ -47,20 +47,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn render_config_diagnostics(d: &[PolicyDiagnostic]) -> String {
-    let mut s = format!(
-        "{} configuration error{}:",
-        d.len(),
-        if d.len() == 1 { "" } else { "s" }
-    );
-    for x in d {
-        s.push_str(&format!("\n  {x}"));
-    }
-    s
-}
-
-fn render_policy_diagnostics(d: &[PolicyDiagnostic]) -> String {
-    let mut s = format!("{} policy error{}:", d.len(), if d.len() == 1 { "" } else { "s" });
+/// `N <noun> error(s):` and one diagnostic a line.
+fn render_diagnostics(noun: &str, d: &[PolicyDiagnostic]) -> String {
+    let mut s = format!("{} {noun} error{}:", d.len(), if d.len() == 1 { "" } else { "s" });
     for x in d {
         s.push_str(&format!("\n  {x}"));
     }

@@ -15,6 +15,7 @@ pub fn mask(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::detect;
     use crate::secrets::redact::redact_text;
 
     #[test]
