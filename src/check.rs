@@ -411,6 +411,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let texts: Vec<(&str, Option<&str>)> = inputs.iter().map(|i| (i.display.as_str(), i.text.as_deref())).collect();
     let collected = waiver::collect(&docs, &texts, &opts.waiver_files, &opts.limits);
     let objects: Vec<waiver::ObjectKey> = docs.iter().map(waiver::ObjectKey::of).collect();
+    let api_versions: Vec<String> = docs.iter().map(|d| d.api_version.clone()).collect();
     drop(docs);
     clock.lap("facts");
     let evaluation = engine::evaluate_all(rules, &resources, &now).map_err(|m| Error::Policy {
@@ -418,7 +419,9 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         message: m,
     })?;
     clock.lap_per("entity stores+evaluate", resources.len());
-    let (placed, eval_errors) = findings(rules, &resources, &evaluation, &inputs);
+    let (mut placed, eval_errors) = findings(rules, &resources, &evaluation, &inputs);
+    // the objects and the rules that judged them, for `--format policyreport`
+    let subjects = crate::report::policyreport::subjects(rules, &resources, &objects, api_versions, &mut placed);
     clock.lap("findings+positions");
     errors.extend(eval_errors);
     // waivers, then the baseline: a waived finding is neither listed nor baselined
@@ -485,6 +488,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
                 .collect(),
         },
         text_max_findings: None,
+        objects: subjects,
     };
     // the output boundary: every field masked once, here, so that every format, the
     // baseline file and the fingerprints' inputs agree
@@ -693,6 +697,7 @@ fn findings(
                 baseline: false,
                 rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone()),
                 identity: r.identity.clone(),
+                object: None,
             };
             Some((finding, h.resource))
         })

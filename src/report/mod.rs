@@ -7,6 +7,7 @@ pub mod fields;
 mod json;
 pub mod junit;
 pub mod outputs;
+pub mod policyreport;
 pub mod rules;
 pub mod sarif;
 mod sink;
@@ -35,6 +36,9 @@ pub enum Form {
     Html,
     Sarif,
     Junit,
+    /// OpenReports `Report`/`ClusterReport` objects (YAML), for `kubectl apply`.
+    #[value(name = "policyreport")]
+    PolicyReport,
 }
 
 /// Writes `report` in `form` into `out` as it is rendered, so that a large report is never
@@ -59,6 +63,7 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
         Form::Markdown => template::write_markdown(report, dest, out)?,
         Form::Html => template::write_html(report, dest, out)?,
         Form::Sarif => sarif::write(report, rules, out).map_err(io)?,
+        Form::PolicyReport => policyreport::write(report, rules, out).map_err(io)?,
     }
     out.flush().map_err(io)
 }
@@ -174,6 +179,10 @@ pub struct Report {
     /// all). Not part of any file format.
     #[serde(skip)]
     pub text_max_findings: Option<usize>,
+    /// The Kubernetes objects checked, with the rules that judged each: the `pass` results
+    /// of `--format policyreport`. Not part of the JSON report.
+    #[serde(skip)]
+    pub objects: Vec<policyreport::Subject>,
 }
 
 /// Lowercase hex of a digest.
