@@ -92,7 +92,13 @@ fn assert_restricted(docs: &[Value]) {
             assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
             assert!(sc["capabilities"].get("add").is_none());
             assert!(sc.get("privileged").is_none_or(|v| v == false));
-            assert!(c.get("ports").unwrap().as_array().unwrap().iter().all(|p| p.get("hostPort").is_none()));
+            assert!(c
+                .get("ports")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p.get("hostPort").is_none()));
         }
     }
     assert_eq!(pods, 1);
@@ -106,7 +112,10 @@ fn assert_checks_clean(text: &str) {
     assert_eq!(report["findings"], json!([]), "{report:#}");
     assert_eq!(report["errors"], json!([]), "{report:#}");
     assert_eq!(code, 0);
-    assert_eq!(report["summary"]["resources"].as_u64(), Some(documents(text).len() as u64));
+    assert_eq!(
+        report["summary"]["resources"].as_u64(),
+        Some(documents(text).len() as u64)
+    );
 }
 
 #[test]
@@ -138,7 +147,10 @@ fn the_defaults_are_highly_available_and_fail_closed() {
     assert_eq!(pdb["spec"]["selector"], deploy["spec"]["selector"]);
     // only the webhook's port is open, and nothing goes out
     let np = find(&docs, "NetworkPolicy", name);
-    assert_eq!(np["spec"]["ingress"], json!([{"ports": [{"port": 8443, "protocol": "TCP"}]}]));
+    assert_eq!(
+        np["spec"]["ingress"],
+        json!([{"ports": [{"port": 8443, "protocol": "TCP"}]}])
+    );
     assert_eq!(np["spec"]["egress"], json!([]));
     assert_eq!(np["spec"]["policyTypes"], json!(["Ingress", "Egress"]));
     // the webhook: fail closed, 5 s, neither kube-system nor its own namespace
@@ -156,7 +168,10 @@ fn the_defaults_are_highly_available_and_fail_closed() {
     );
     // cert-manager: a self-signed Issuer and the Certificate for the Service's names
     let cert = find(&docs, "Certificate", name);
-    assert_eq!(cert["spec"]["issuerRef"], json!({"name": "compliance-webhook-selfsigned", "kind": "Issuer"}));
+    assert_eq!(
+        cert["spec"]["issuerRef"],
+        json!({"name": "compliance-webhook-selfsigned", "kind": "Issuer"})
+    );
     assert_eq!(cert["spec"]["secretName"], "compliance-webhook-tls");
     assert_eq!(cert["spec"]["dnsNames"][0], "compliance-webhook.compliance-system.svc");
     find(&docs, "Issuer", "compliance-webhook-selfsigned");
@@ -169,7 +184,12 @@ fn the_defaults_are_highly_available_and_fail_closed() {
 #[test]
 fn a_provided_secret_required_anti_affinity_and_a_service_monitor() {
     let Some(helm) = helm() else { return };
-    let text = template(&helm, "compliance-webhook", "compliance-system", &["-f", &variant("hardened")]);
+    let text = template(
+        &helm,
+        "compliance-webhook",
+        "compliance-system",
+        &["-f", &variant("hardened")],
+    );
     let docs = documents(&text);
     assert_restricted(&docs);
     assert_checks_clean(&text);
@@ -180,14 +200,25 @@ fn a_provided_secret_required_anti_affinity_and_a_service_monitor() {
     assert_eq!(pod["volumes"][0]["secret"]["secretName"], "compliance-webhook-serving");
     assert!(pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_array());
     let c = &pod["containers"][0];
-    assert!(c["image"].as_str().unwrap().ends_with("@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"));
-    let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(c["image"]
+        .as_str()
+        .unwrap()
+        .ends_with("@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"));
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
     assert!(args.contains(&"--mode=audit"));
     assert!(args.contains(&"--exclude-namespace=monitoring") && args.contains(&"--exclude-namespace=cert-manager"));
     let vwc = find(&docs, "ValidatingWebhookConfiguration", name);
     assert!(vwc["metadata"].get("annotations").is_none());
     let hook = &vwc["webhooks"][0];
-    assert_eq!(hook["clientConfig"]["caBundle"], "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==");
+    assert_eq!(
+        hook["clientConfig"]["caBundle"],
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
+    );
     assert_eq!(hook["failurePolicy"], "Ignore");
     assert_eq!(hook["timeoutSeconds"], 3);
     assert_eq!(
@@ -197,7 +228,10 @@ fn a_provided_secret_required_anti_affinity_and_a_service_monitor() {
     let sm = find(&docs, "ServiceMonitor", name);
     assert_eq!(sm["metadata"]["labels"]["release"], "kube-prometheus-stack");
     let ep = &sm["spec"]["endpoints"][0];
-    assert_eq!((ep["port"].as_str(), ep["scheme"].as_str()), (Some("https-metrics"), Some("https")));
+    assert_eq!(
+        (ep["port"].as_str(), ep["scheme"].as_str()),
+        (Some("https-metrics"), Some("https"))
+    );
     assert_eq!(ep["tlsConfig"]["ca"]["secret"]["name"], "compliance-webhook-serving");
     // the metrics Service carries the label the ServiceMonitor selects
     let metrics = find(&docs, "Service", "compliance-webhook-metrics");
@@ -205,8 +239,14 @@ fn a_provided_secret_required_anti_affinity_and_a_service_monitor() {
         assert_eq!(&metrics["metadata"]["labels"][k], v, "{k}");
     }
     let np = find(&docs, "NetworkPolicy", name);
-    assert_eq!(np["spec"]["ingress"][0]["from"], json!([{"ipBlock": {"cidr": "10.0.0.0/28"}}]));
-    assert_eq!(np["spec"]["ingress"][0]["ports"], json!([{"port": 8443, "protocol": "TCP"}]));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"],
+        json!([{"ipBlock": {"cidr": "10.0.0.0/28"}}])
+    );
+    assert_eq!(
+        np["spec"]["ingress"][0]["ports"],
+        json!([{"port": 8443, "protocol": "TCP"}])
+    );
 }
 
 #[test]
@@ -225,7 +265,9 @@ fn an_organisation_issuer_without_metrics_or_network_policy() {
     );
     assert_eq!(cert["spec"]["dnsNames"][0], "gate-compliance-webhook.policy.svc");
     assert!(!has(&docs, "Issuer") && !has(&docs, "NetworkPolicy"));
-    assert!(docs.iter().all(|d| d["metadata"]["name"] != "gate-compliance-webhook-metrics"));
+    assert!(docs
+        .iter()
+        .all(|d| d["metadata"]["name"] != "gate-compliance-webhook-metrics"));
     assert_eq!(find(&docs, "PodDisruptionBudget", name)["spec"]["maxUnavailable"], 1);
     let pod = &find(&docs, "Deployment", name)["spec"]["template"]["spec"];
     assert!(pod.get("priorityClassName").is_none());
@@ -247,7 +289,15 @@ fn values_that_would_break_the_install_are_refused() {
         ("certificates.certManager.enabled=false", "certificates.caBundle"),
     ] {
         let out = Command::new(&helm)
-            .args(["template", "compliance-webhook", CHART, "-n", "compliance-system", "--set", set])
+            .args([
+                "template",
+                "compliance-webhook",
+                CHART,
+                "-n",
+                "compliance-system",
+                "--set",
+                set,
+            ])
             .output()
             .unwrap();
         assert!(!out.status.success(), "{set} was accepted");
@@ -340,14 +390,32 @@ fn the_chart_and_webhook_manifests_agree() {
     assert_agree(&params, &chart);
     // the command line's output is the library's
     let out = compliance().args(["webhook", "manifests"]).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), manifests::render_stream(&defaults).unwrap());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        manifests::render_stream(&defaults).unwrap()
+    );
 }
 
 #[test]
 fn the_agreement_check_notices_a_difference() {
     let a = json!({"spec": {"replicas": 3, "template": {"args": ["--mode=deny"]}}});
-    assert!(within(&a, &json!({"spec": {"replicas": 3, "x": 1, "template": {"args": ["--mode=deny"]}}}), "").is_ok());
-    assert!(within(&a, &json!({"spec": {"replicas": 2, "template": {"args": ["--mode=deny"]}}}), "").is_err());
-    assert!(within(&a, &json!({"spec": {"replicas": 3, "template": {"args": ["--mode=deny", "-v"]}}}), "").is_err());
+    assert!(within(
+        &a,
+        &json!({"spec": {"replicas": 3, "x": 1, "template": {"args": ["--mode=deny"]}}}),
+        ""
+    )
+    .is_ok());
+    assert!(within(
+        &a,
+        &json!({"spec": {"replicas": 2, "template": {"args": ["--mode=deny"]}}}),
+        ""
+    )
+    .is_err());
+    assert!(within(
+        &a,
+        &json!({"spec": {"replicas": 3, "template": {"args": ["--mode=deny", "-v"]}}}),
+        ""
+    )
+    .is_err());
     assert!(within(&a, &json!({"spec": {"template": {"args": ["--mode=deny"]}}}), "").is_err());
 }

@@ -118,7 +118,12 @@ fn assert_valid(docs: &[Value], schemas: &Schemas) {
             }
         }
         for k in ["pass", "fail", "warn", "error", "skip"] {
-            assert_eq!(d["summary"][k], counted.get(k).copied().unwrap_or(0), "{k} in {}", d["metadata"]);
+            assert_eq!(
+                d["summary"][k],
+                counted.get(k).copied().unwrap_or(0),
+                "{k} in {}",
+                d["metadata"]
+            );
         }
     }
 }
@@ -209,7 +214,10 @@ fn namespaced_objects_get_their_namespace_report_and_the_rest_a_cluster_report()
     );
     assert_eq!(sec["properties"]["file"], "frontend.yaml");
     assert_eq!(sec["properties"]["line"], "33");
-    assert_eq!(sec["properties"]["field"], "spec.template.spec.containers[0].env[0].value");
+    assert_eq!(
+        sec["properties"]["field"],
+        "spec.template.spec.containers[0].env[0].value"
+    );
     // the key is masked as in every output
     let text = serde_json::to_string(&docs).unwrap();
     let raw = std::fs::read_to_string("examples/deploy/frontend.yaml").unwrap();
@@ -235,7 +243,10 @@ fn namespaced_objects_get_their_namespace_report_and_the_rest_a_cluster_report()
     for p in &passing {
         assert!(p.get("message").is_none());
         assert_eq!(p["resources"].as_array().unwrap().len(), 1);
-        assert!(!failing.contains(&(p["policy"].to_string(), p["resources"].to_string())), "{p}");
+        assert!(
+            !failing.contains(&(p["policy"].to_string(), p["resources"].to_string())),
+            "{p}"
+        );
     }
     // the hardened example Deployment passes the container rules it fails here
     let (clean, code) = reports(&["examples/webhook"]);
@@ -304,7 +315,10 @@ fn findings_of_one_rule_on_one_object_are_one_result_and_waivers_skip() {
     let (docs, code) = reports(&[path]);
     assert_eq!(code, 0);
     assert_valid(&docs, &Schemas::new());
-    let k1: Vec<&Value> = results(&docs).into_iter().filter(|r| r["policy"] == "K8S-001").collect();
+    let k1: Vec<&Value> = results(&docs)
+        .into_iter()
+        .filter(|r| r["policy"] == "K8S-001")
+        .collect();
     assert_eq!(k1.len(), 1);
     assert_eq!(k1[0]["result"], "skip");
     assert_eq!(k1[0]["properties"]["waiver"], "The CNI agent needs it");
@@ -321,7 +335,10 @@ fn findings_of_one_rule_on_one_object_are_one_result_and_waivers_skip() {
     let (docs, code) = reports(&[path, "--baseline", base.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_valid(&docs, &Schemas::new());
-    let k1: Vec<&Value> = results(&docs).into_iter().filter(|r| r["policy"] == "K8S-001").collect();
+    let k1: Vec<&Value> = results(&docs)
+        .into_iter()
+        .filter(|r| r["policy"] == "K8S-001")
+        .collect();
     assert_eq!(k1[0]["result"], "warn");
     assert_eq!(k1[0]["scored"], false);
 }
@@ -362,9 +379,16 @@ fn the_corpus_gives_valid_reports_under_the_size_limit() {
     let (json, _) = common::check_json(&corpus, &[]);
     let findings = json["findings"].as_array().unwrap().len() as u64;
     let all = results(&docs);
-    let failing: u64 = all.iter().filter(|r| r["result"] == "fail").map(|r| findings_of(r)).sum();
+    let failing: u64 = all
+        .iter()
+        .filter(|r| r["result"] == "fail")
+        .map(|r| findings_of(r))
+        .sum();
     assert_eq!(failing, findings);
-    let namespaces: BTreeSet<&str> = docs.iter().filter_map(|d| d["metadata"]["namespace"].as_str()).collect();
+    let namespaces: BTreeSet<&str> = docs
+        .iter()
+        .filter_map(|d| d["metadata"]["namespace"].as_str())
+        .collect();
     let passes = all.iter().filter(|r| r["result"] == "pass").count();
     eprintln!(
         "corpus: {} reports in {} namespaces, {} results ({} pass), {findings} findings",

@@ -46,7 +46,10 @@ pub fn each(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
         f(&mut b.file);
     }
     for o in &mut report.objects {
-        for s in [&mut o.api_version, &mut o.kind, &mut o.name].into_iter().chain(&mut o.namespace) {
+        for s in [&mut o.api_version, &mut o.kind, &mut o.name]
+            .into_iter()
+            .chain(&mut o.namespace)
+        {
             f(s);
         }
     }

@@ -310,7 +310,11 @@ fn documents<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<Document<'a>> {
             }
         }
         let message = if listed.len() > 1 {
-            format!("{} (and {} more findings of this rule here)", first.message, listed.len() - 1)
+            format!(
+                "{} (and {} more findings of this rule here)",
+                first.message,
+                listed.len() - 1
+            )
         } else {
             first.message.clone()
         };
