@@ -280,6 +280,25 @@ fn an_organisation_issuer_without_metrics_or_network_policy() {
 }
 
 #[test]
+fn the_restricted_check_notices_a_weaker_pod() {
+    let Some(helm) = helm() else { return };
+    let docs = documents(&template(&helm, "compliance-webhook", "compliance-system", &[]));
+    let weaken: [fn(&mut Value); 4] = [
+        |pod| pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = json!(true),
+        |pod| pod["securityContext"]["seccompProfile"]["type"] = json!("Unconfined"),
+        |pod| pod["hostNetwork"] = json!(true),
+        |pod| pod["volumes"][0] = json!({"name": "tls", "hostPath": {"path": "/etc"}}),
+    ];
+    for change in weaken {
+        let mut docs = docs.clone();
+        let d = docs.iter_mut().find(|d| d["kind"] == "Deployment").unwrap();
+        change(&mut d["spec"]["template"]["spec"]);
+        let caught = std::panic::catch_unwind(|| assert_restricted(&docs));
+        assert!(caught.is_err());
+    }
+}
+
+#[test]
 fn values_that_would_break_the_install_are_refused() {
     let Some(helm) = helm() else { return };
     for (set, says) in [

@@ -399,3 +399,23 @@ fn the_corpus_gives_valid_reports_under_the_size_limit() {
     );
     assert!(namespaces.len() > 1 && passes > 1000);
 }
+
+#[test]
+fn the_configuration_can_ask_for_policy_reports() {
+    let dir = folder(&[
+        ("deploy.yaml", DEPLOY),
+        (".compliance.yaml", "output:\n  format: policyreport\n"),
+    ]);
+    let out = compliance()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("apiVersion: openreports.io/v1alpha1\nkind: Report\n"),
+        "{text}"
+    );
+}
