@@ -611,7 +611,8 @@ fn output_dir_writes_five_reports_that_agree() {
             "report.md",
             "report.html",
             "report.sarif",
-            "report.junit.xml"
+            "report.junit.xml",
+            "report.policyreport.yaml"
         ]
     );
     let read = |n: &str| std::fs::read_to_string(out.join(n)).unwrap();
@@ -638,7 +639,11 @@ fn output_dir_writes_five_reports_that_agree() {
     }
 
     // the same evaluation as --format gives (SARIF and JUnit carry no command line)
-    for (format, name) in [("sarif", "report.sarif"), ("junit", "report.junit.xml")] {
+    for (format, name) in [
+        ("sarif", "report.sarif"),
+        ("junit", "report.junit.xml"),
+        ("policyreport", "report.policyreport.yaml"),
+    ] {
         assert_eq!(
             check(&["examples/deploy", "--format", format]).0,
             read(name),
@@ -654,7 +659,7 @@ fn a_report_that_cannot_be_written_is_an_error_naming_the_destination() {
     if !Path::new("/dev/full").exists() {
         return;
     }
-    for format in ["text", "json", "markdown", "html", "sarif", "junit"] {
+    for format in ["text", "json", "markdown", "html", "sarif", "junit", "policyreport"] {
         let out = compliance()
             .args([
                 "check",

@@ -116,6 +116,11 @@ pub struct Finding {
     /// two keys in one file stay two findings). Not reported.
     #[serde(skip)]
     pub identity: String,
+    /// The checked Kubernetes object the finding is about (an index into
+    /// [`crate::report::Report::objects`]); `None` for a source file or a derived entity.
+    /// Not reported.
+    #[serde(skip)]
+    pub object: Option<usize>,
 }
 
 impl Finding {

@@ -14,7 +14,7 @@ use crate::engine::evaluate;
 use crate::engine::policy::RuleSet;
 use crate::facts;
 use crate::findings::outcome::{Parts, Report};
-use crate::findings::{checklist, fields, place, waiver};
+use crate::findings::{checklist, fields, place, subjects, waiver};
 use crate::input::discover;
 use crate::input::render;
 use crate::scan;
@@ -53,13 +53,16 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     let texts = files::texts(&read.inputs);
     let collected = waiver::collect(&read.docs, &texts, &opts.waiver_files, &opts.limits);
     let objects: Vec<waiver::ObjectKey> = read.docs.iter().map(waiver::ObjectKey::of).collect();
+    let api_versions: Vec<String> = read.docs.iter().map(|d| d.api_version.clone()).collect();
     let (inputs, mut errors) = (read.inputs, read.errors);
     drop(read.docs);
     clock.lap("facts");
 
     let evaluation = evaluate::run(rules, &resources, &now)?;
     clock.lap_per("entity stores+evaluate", resources.len());
-    let (placed, eval_errors) = place::findings(rules, &resources, &evaluation, &inputs);
+    let (mut placed, eval_errors) = place::findings(rules, &resources, &evaluation, &inputs);
+    // the objects and the rules that judged them, for `--format policyreport`
+    let subjects = subjects::subjects(rules, &resources, &objects, api_versions, &mut placed);
     clock.lap("findings+positions");
     // waivers, then the baseline: a waived finding is neither listed nor baselined
     errors.extend(eval_errors.into_iter().chain(collected.errors));
@@ -88,6 +91,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         config: opts.config.clone(),
         rules,
         inputs: files::digests(&inputs),
+        objects: subjects,
         now,
     });
     // the output boundary: every field masked once, here, so that every format, the

@@ -116,7 +116,8 @@ pub struct CheckArgs {
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Also write every form of the report into this folder (created if missing):
-    /// report.json, report.md, report.html, report.sarif, report.junit.xml
+    /// report.json, report.md, report.html, report.sarif, report.junit.xml,
+    /// report.policyreport.yaml
     /// [default: the configuration's `output.dir`].
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,

@@ -65,7 +65,7 @@ pub struct ManifestsArgs {
     /// What the API server does when the webhook cannot answer: `Fail` (closed) or `Ignore`.
     #[arg(long, default_value = "Fail", value_parser = ["Fail", "Ignore"])]
     failure_policy: String,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 3)]
     replicas: u32,
     /// The API server's wait for an answer, 1 to 30 seconds.
     #[arg(long, default_value_t = 5)]

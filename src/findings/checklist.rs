@@ -84,7 +84,7 @@ pub struct Control {
 /// to does. `@evidence("fact")` narrows that to entities where the Bool fact is true;
 /// `@evidence("Type")` or `@evidence("Type.fact")` names entities of another type (a clean
 /// frontend file is evidence for the rule about keys found in frontend files).
-fn evidences(rule: &Rule, r: &Resource) -> bool {
+pub(crate) fn evidences(rule: &Rule, r: &Resource) -> bool {
     let Some(e) = rule.evidence.as_deref() else {
         return rule.applies_to.is_none_or(|k| k == r.kind);
     };

@@ -44,6 +44,14 @@ pub fn each(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
     if let Some(b) = &mut report.baseline {
         f(&mut b.file);
     }
+    for o in &mut report.objects {
+        for s in [&mut o.api_version, &mut o.kind, &mut o.name]
+            .into_iter()
+            .chain(&mut o.namespace)
+        {
+            f(s);
+        }
+    }
     let a = &mut report.audit;
     a.command_line.iter_mut().for_each(&mut *f);
     for i in a.inputs.iter_mut().chain(a.config.as_mut()) {

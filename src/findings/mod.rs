@@ -7,4 +7,5 @@ pub mod checklist;
 pub mod fields;
 pub mod outcome;
 pub mod place;
+pub mod subjects;
 pub mod waiver;

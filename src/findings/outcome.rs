@@ -7,6 +7,7 @@ pub use crate::base::finding::Skipped;
 use crate::base::finding::{Finding, InputError, Severity};
 use crate::engine::policy::{RuleSet, SeverityOverride};
 use crate::findings::checklist::Control;
+use crate::findings::subjects::Subject;
 use crate::findings::waiver::{Waived, WaiverStatus};
 use serde::Serialize;
 
@@ -114,6 +115,10 @@ pub struct Report {
     /// all). Not part of any file format.
     #[serde(skip)]
     pub text_max_findings: Option<usize>,
+    /// The Kubernetes objects checked, with the rules that judged each: the `pass` results
+    /// of `--format policyreport`. Not part of the JSON report.
+    #[serde(skip)]
+    pub objects: Vec<Subject>,
 }
 
 /// What an auditor needs to reproduce the report: which rules, which inputs, which
@@ -212,6 +217,7 @@ pub struct Parts<'a> {
     pub config: Option<InputDigest>,
     pub rules: &'a RuleSet,
     pub inputs: Vec<InputDigest>,
+    pub objects: Vec<Subject>,
 }
 
 impl Report {
@@ -262,6 +268,7 @@ impl Report {
                 inputs: p.inputs,
             },
             text_max_findings: None,
+            objects: p.objects,
         }
     }
 

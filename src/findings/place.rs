@@ -95,6 +95,7 @@ pub fn findings(
                 baseline: false,
                 rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone()),
                 identity: r.identity.clone(),
+                object: None,
             };
             Some((finding, h.resource))
         })

@@ -6,6 +6,7 @@ pub mod escape;
 mod json;
 pub mod junit;
 pub mod outputs;
+pub mod policyreport;
 pub mod rules;
 pub mod sarif;
 mod sink;
@@ -34,6 +35,9 @@ pub enum Form {
     Html,
     Sarif,
     Junit,
+    /// OpenReports `Report`/`ClusterReport` objects (YAML), for `kubectl apply`.
+    #[value(name = "policyreport")]
+    PolicyReport,
 }
 
 /// Writes `report` in `form` into `out` as it is rendered, so that a large report is never
@@ -58,6 +62,7 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
         Form::Markdown => template::write_markdown(report, dest, out)?,
         Form::Html => template::write_html(report, dest, out)?,
         Form::Sarif => sarif::write(report, rules, out).map_err(io)?,
+        Form::PolicyReport => policyreport::write(report, rules, out).map_err(io)?,
     }
     out.flush().map_err(io)
 }

@@ -1,6 +1,6 @@
 //! `--output-dir DIR`: every report form of one evaluation, under fixed names, so that a
 //! CI job uploads the SARIF file, reads the JUnit file, appends the Markdown to the job
-//! summary and archives the rest.
+//! summary, applies the PolicyReports to a cluster and archives the rest.
 
 use super::Report;
 use crate::base::error::{Error, Result};
@@ -8,34 +8,43 @@ use crate::engine::policy::RuleSet;
 use std::path::{Path, PathBuf};
 
 /// The files `--output-dir` writes, in this order.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     "report.json",
     "report.md",
     "report.html",
     "report.sarif",
     "report.junit.xml",
+    "report.policyreport.yaml",
 ];
 
 /// Renders every form: (file name, content), in [`FILES`] order.
 pub fn render_all(report: &Report, rules: &RuleSet) -> Result<Vec<(&'static str, String)>> {
-    let [json, md, html, sarif, junit] = FILES;
+    let [json, md, html, sarif, junit, policyreport] = FILES;
     Ok(vec![
         (json, super::json(report)),
         (md, super::markdown(report)?),
         (html, super::html(report)?),
         (sarif, super::sarif(report, rules)),
         (junit, super::junit(report, rules)),
+        (policyreport, super::policyreport::render(report, rules)),
     ])
 }
 
 /// Writes every form into `dir`, creating it (and its parents) when needed. Each form is
 /// written as it is rendered into a temporary file beside its final name (created
 /// exclusively, with a random name: [`crate::base::atomic`]); the files get their names only once
-/// all five are written, so that an error leaves no partial set. A final name that is a
+/// all six are written, so that an error leaves no partial set. A final name that is a
 /// symbolic link is refused before anything is written.
 pub fn write_all(dir: &Path, report: &Report, rules: &RuleSet) -> Result<Vec<PathBuf>> {
     use super::Form;
-    let forms = [Form::Json, Form::Markdown, Form::Html, Form::Sarif, Form::Junit];
+    let forms = [
+        Form::Json,
+        Form::Markdown,
+        Form::Html,
+        Form::Sarif,
+        Form::Junit,
+        Form::PolicyReport,
+    ];
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.display().to_string(),
         source,
@@ -128,14 +137,14 @@ mod tests {
             Some(&root.join("out [1]")),
             Some(&root.join("src/r.sarif")),
         );
-        assert_eq!(single.len(), 6);
+        assert_eq!(single.len(), 7);
         assert_eq!(single[0], "out [[]1[]]/report.json");
-        assert_eq!(single[5], "src/r.sarif");
+        assert_eq!(single[6], "src/r.sarif");
         // several roots: names keep the root as given
         let other = dir.path().join("other");
         std::fs::create_dir_all(&other).unwrap();
         let two = excludes(&[root.clone(), other.clone()], Some(&other.join("reports")), None);
-        assert_eq!(two.len(), 5);
+        assert_eq!(two.len(), 6);
         assert!(two[0].ends_with("other/reports/report.json"), "{two:?}");
         // outside every checked folder, or standard input only: nothing to exclude
         assert!(excludes(&[root.join("src")], Some(&other), None).is_empty());

@@ -64,7 +64,7 @@ impl Default for Params {
             image: "ghcr.io/example/compliance:0.1.0".into(),
             mode: "deny".into(),
             failure_policy: "Fail".into(),
-            replicas: 2,
+            replicas: 3,
             timeout_seconds: 5,
         }
     }
