@@ -18,6 +18,7 @@ pub mod discover;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod gateway;
 pub mod finding;
 pub mod guard;
 pub mod kinds;

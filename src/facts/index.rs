@@ -94,7 +94,7 @@ impl Index {
             let ns = d.effective_namespace();
             if !matches!(
                 d.object,
-                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
+                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_) | Object::LiteLlm
             ) {
                 ix.has_objects = true;
             }

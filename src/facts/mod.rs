@@ -32,6 +32,8 @@ pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
         })
         .collect();
     out.extend(namespaces(docs));
+    // a declared inventory against an imported snapshot
+    out.extend(crate::gateway::drift::resources(docs));
     out
 }
 
@@ -42,6 +44,7 @@ fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec
         Object::Profile(p) => profile::profile(doc, p, now, out),
         // applied to the findings (waiver.rs), not judged
         Object::Waivers(_) => {}
+        Object::LiteLlm => crate::gateway::litellm::resources(doc, out),
         Object::Ingress(ing) => {
             let id = objects::ingress(doc, ing, index, out);
             objects::annotations(doc, Kind::Ingress, &id, out);
@@ -71,7 +74,7 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
     for d in docs {
         if matches!(
             d.object,
-            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
+            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_) | Object::LiteLlm
         ) {
             continue;
         }
