@@ -484,7 +484,11 @@ fn accept_litellm(file: usize, display: &str, doc: usize, value: Value, out: &mu
     // its errors are input errors like a manifest's (the file is not scanned as text)
     out.kubernetes = true;
     for (p, message) in crate::gateway::litellm::validate(&value) {
-        let e = InputError::new(display, None, format!("document {} (LiteLLM config): `{p}`: {message}", doc + 1));
+        let e = InputError::new(
+            display,
+            None,
+            format!("document {} (LiteLLM config): `{p}`: {message}", doc + 1),
+        );
         with_path(out, e, doc, p);
     }
     let name = display.rsplit('/').next().unwrap_or(display).to_string();

@@ -29,20 +29,50 @@ fn real_litellm_configs_are_judged_at_the_exact_fields() {
         // keys from os.environ/, https api_base, no allowed_ips
         s("azure_config.yaml", "GW-009", 1, "general_settings"),
         // `api_key: fake-key`: a literal (a placeholder: low confidence)
-        s("enterprise_config.yaml", "GW-002", 5, "model_list[0].litellm_params.api_key"),
+        s(
+            "enterprise_config.yaml",
+            "GW-002",
+            5,
+            "model_list[0].litellm_params.api_key",
+        ),
         s("enterprise_config.yaml", "GW-009", 1, "general_settings"),
-        s("otel_test_config.yaml", "GW-002", 5, "model_list[0].litellm_params.api_key"),
-        s("otel_test_config.yaml", "GW-002", 13, "model_list[1].litellm_params.api_key"),
-        s("otel_test_config.yaml", "GW-002", 26, "model_list[3].litellm_params.api_key"),
+        s(
+            "otel_test_config.yaml",
+            "GW-002",
+            5,
+            "model_list[0].litellm_params.api_key",
+        ),
+        s(
+            "otel_test_config.yaml",
+            "GW-002",
+            13,
+            "model_list[1].litellm_params.api_key",
+        ),
+        s(
+            "otel_test_config.yaml",
+            "GW-002",
+            26,
+            "model_list[3].litellm_params.api_key",
+        ),
         // callbacks: ["otel"] sends messages; prometheus (enterprise_config) does not
         s("otel_test_config.yaml", "GW-005", 33, "litellm_settings.callbacks"),
         s("otel_test_config.yaml", "GW-009", 1, "general_settings"),
-        s("pass_through_config.yaml", "GW-002", 5, "model_list[0].litellm_params.api_key"),
+        s(
+            "pass_through_config.yaml",
+            "GW-002",
+            5,
+            "model_list[0].litellm_params.api_key",
+        ),
         // master_key from os.environ/: keys are issued, unbounded, logs kept forever
         s("pass_through_config.yaml", "GW-007", 31, "general_settings"),
         s("pass_through_config.yaml", "GW-008", 32, "general_settings.master_key"),
         s("pass_through_config.yaml", "GW-009", 31, "general_settings"),
-        s("spend_tracking_config.yaml", "GW-002", 5, "model_list[0].litellm_params.api_key"),
+        s(
+            "spend_tracking_config.yaml",
+            "GW-002",
+            5,
+            "model_list[0].litellm_params.api_key",
+        ),
         s("spend_tracking_config.yaml", "GW-009", 8, "general_settings"),
     ];
     assert_eq!(found, expected);

@@ -63,7 +63,9 @@ impl Server {
 }
 
 fn serve(stream: std::net::TcpStream, tls: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<Seen>>, handler: &Handler) {
-    let Ok(conn) = rustls::ServerConnection::new(tls) else { return };
+    let Ok(conn) = rustls::ServerConnection::new(tls) else {
+        return;
+    };
     let mut s = rustls::StreamOwned::new(conn, stream);
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -117,7 +119,10 @@ fn import(server: &Server, from: &str, env_name: &str, out: &Path, extra: &[&str
 
 fn assert_no_secret(text: &str, what: &str) {
     assert!(!text.contains(TOKEN), "{what} holds the admin token:\n{text}");
-    assert!(!text.contains(&TOKEN[10..]), "{what} holds part of the admin token:\n{text}");
+    assert!(
+        !text.contains(&TOKEN[10..]),
+        "{what} holds part of the admin token:\n{text}"
+    );
     assert!(!text.contains(LEAKED_KEY), "{what} holds a key value:\n{text}");
 }
 
@@ -236,10 +241,19 @@ fn litellm_keys_are_imported_with_their_settings_and_no_secret() {
     assert_eq!(checkout["owner"], "team-payments");
     assert_eq!(checkout["models"], json!(["gpt-4o-mini"]));
     assert_eq!(checkout["quota"], json!({"monthlyUsd": 200.0}));
-    assert_eq!(checkout["rateLimit"], json!({"requestsPerMinute": 600, "tokensPerMinute": 100000}));
+    assert_eq!(
+        checkout["rateLimit"],
+        json!({"requestsPerMinute": 600, "tokensPerMinute": 100000})
+    );
     assert_eq!(checkout["createdAt"], "2026-10-01");
-    assert_eq!(checkout["scope"], json!({"kind": "team", "id": "team-payments", "name": "Payments"}));
-    assert!(checkout.get("environment").is_none(), "the gateway cannot tell the environment");
+    assert_eq!(
+        checkout["scope"],
+        json!({"kind": "team", "id": "team-payments", "name": "Payments"})
+    );
+    assert!(
+        checkout.get("environment").is_none(),
+        "the gateway cannot tell the environment"
+    );
 
     // expired: `expires` before --now; an empty model list is every model; a 7-day budget
     let batch = key(&inv, "batch-dev");
@@ -300,16 +314,16 @@ fn litellm_snapshot_is_judged_and_compared_with_the_declared_inventory() {
     assert_eq!(differs.len(), 1, "{findings:#?}");
     let message = differs[0]["message"].as_str().unwrap();
     assert!(message.contains("support-bot"), "{message}");
-    assert!(message.contains("status: declared active, gateway disabled"), "{message}");
+    assert!(
+        message.contains("status: declared active, gateway disabled"),
+        "{message}"
+    );
     assert!(message.contains(&format!("fetched {NOW}")), "{message}");
     assert!(message.contains(&server.url), "{message}");
     assert!(differs[0]["file"].as_str().unwrap().ends_with("repo/inventory.yaml"));
     assert_eq!(differs[0]["path"], "keys[1].quota");
     // batch-dev and the unnamed key are in the gateway only
-    let unmanaged: Vec<&str> = of("DRIFT-001")
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
+    let unmanaged: Vec<&str> = of("DRIFT-001").iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert_eq!(unmanaged.len(), 2, "{unmanaged:?}");
     assert!(unmanaged.iter().any(|m| m.contains("`batch-dev`")));
     assert!(of("DRIFT-002").is_empty());
@@ -345,7 +359,11 @@ fn a_server_error_on_a_later_page_leaves_no_partial_file() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("GET /key/list: HTTP 500"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous snapshot\n");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a temporary file was left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a temporary file was left"
+    );
 }
 
 #[test]
@@ -358,7 +376,10 @@ fn pagination_is_bounded() {
             .and_then(|p| p.split('&').next())
             .and_then(|p| p.parse().ok())
             .unwrap_or(1);
-        (200, json!({"keys": [], "total_count": 0, "current_page": page, "total_pages": 1_000_000}).to_string())
+        (
+            200,
+            json!({"keys": [], "total_count": 0, "current_page": page, "total_pages": 1_000_000}).to_string(),
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snapshot.yaml");
@@ -426,7 +447,13 @@ fn openai_projects_keys_and_rate_limits_are_imported() {
     let server = openai_server();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("openai.yaml");
-    let o = import(&server, "openai", "OPENAI_ADMIN_KEY", &out, &["--environment", "production"]);
+    let o = import(
+        &server,
+        "openai",
+        "OPENAI_ADMIN_KEY",
+        &out,
+        &["--environment", "production"],
+    );
     assert_clean(&o);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(server.paths().len(), 6, "{:?}", server.paths());
@@ -441,7 +468,10 @@ fn openai_projects_keys_and_rate_limits_are_imported() {
     assert_eq!(backend["environment"], "production");
     assert_eq!(backend["createdAt"], "2024-10-01");
     assert_eq!(backend["lastUsed"], "2025-11-30");
-    assert_eq!(backend["scope"], json!({"kind": "project", "id": "proj_abc", "name": "Checkout"}));
+    assert_eq!(
+        backend["scope"],
+        json!({"kind": "project", "id": "proj_abc", "name": "Checkout"})
+    );
     assert!(backend.get("models").is_none() && backend.get("quota").is_none());
     let notebook = key(&inv, "notebook");
     assert_eq!(notebook["owner"], "ana@acme.example");
@@ -503,7 +533,12 @@ fn anthropic_server() -> Server {
                 ],
                 "has_more": false, "first_id": "apikey_01Zx9C8vBnM7aSdF6gHjKl5Q", "last_id": "apikey_01Po0I9uYt8ReW7qAs6DfG5H"
             }),
-            _ => return (404, r#"{"type":"error","error":{"type":"not_found_error","message":"Not found"}}"#.to_string()),
+            _ => {
+                return (
+                    404,
+                    r#"{"type":"error","error":{"type":"not_found_error","message":"Not found"}}"#.to_string(),
+                )
+            }
         };
         (200, body.to_string())
     })
@@ -533,7 +568,10 @@ fn anthropic_keys_are_imported_with_their_status_and_workspace() {
     let dev = key(&inv, "Developer Key");
     assert_eq!(dev["id"], "apikey_01Rj2N8SVvo6BePZj99NhmiT");
     assert_eq!(dev["maskedValue"], "sk-ant-api03-R2D...hmiT");
-    assert_eq!(dev["scope"], json!({"kind": "workspace", "id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ"}));
+    assert_eq!(
+        dev["scope"],
+        json!({"kind": "workspace", "id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ"})
+    );
     assert_eq!(key(&inv, "Old CI")["scope"]["id"], "default");
     assert_eq!(dev["createdAt"], "2026-08-30");
     assert!(dev.get("owner").is_none(), "created_by is the creator, not an owner");
@@ -557,7 +595,15 @@ fn plain_http_needs_allow_http_and_a_token_is_required() {
     let out = dir.path().join("x.yaml");
     let o = Command::cargo_bin("compliance")
         .unwrap()
-        .args(["inventory", "import", "--from", "litellm", "--url", "http://proxy.acme.example:4000", "--output"])
+        .args([
+            "inventory",
+            "import",
+            "--from",
+            "litellm",
+            "--url",
+            "http://proxy.acme.example:4000",
+            "--output",
+        ])
         .arg(&out)
         .env_clear()
         .env("LITELLM_MASTER_KEY", TOKEN)
@@ -596,7 +642,16 @@ fn the_token_can_come_from_a_file() {
     let out = dir.path().join("snapshot.yaml");
     let o = Command::cargo_bin("compliance")
         .unwrap()
-        .args(["inventory", "import", "--from", "litellm", "--url", &server.url, "--now", NOW])
+        .args([
+            "inventory",
+            "import",
+            "--from",
+            "litellm",
+            "--url",
+            &server.url,
+            "--now",
+            NOW,
+        ])
         .arg("--ca-cert")
         .arg(&server.ca)
         .arg("--token-file")
@@ -622,7 +677,15 @@ fn an_untrusted_certificate_is_refused() {
     // no --ca-cert: the built-in roots do not trust the test certificate
     let o = Command::cargo_bin("compliance")
         .unwrap()
-        .args(["inventory", "import", "--from", "litellm", "--url", &server.url, "--output"])
+        .args([
+            "inventory",
+            "import",
+            "--from",
+            "litellm",
+            "--url",
+            &server.url,
+            "--output",
+        ])
         .arg(&out)
         .env_clear()
         .env("LITELLM_MASTER_KEY", TOKEN)

@@ -175,7 +175,11 @@ impl Index {
                 Object::Inventory(inv) => {
                     // a revoked key is shared with nobody any more; a key of an imported
                     // snapshot (no environment) is the same key as the declared one
-                    for k in inv.keys.iter().filter(|k| k.status != "revoked" && !k.environment.is_empty()) {
+                    for k in inv
+                        .keys
+                        .iter()
+                        .filter(|k| k.status != "revoked" && !k.environment.is_empty())
+                    {
                         ix.key_environments
                             .entry(k.name.clone())
                             .or_default()

@@ -34,11 +34,7 @@ pub fn resources(docs: &[Document]) -> Vec<Resource> {
     if declared.is_empty() || snaps.is_empty() {
         return out;
     }
-    let all_snapshots = snaps
-        .iter()
-        .map(|s| s.meta.label())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let all_snapshots = snaps.iter().map(|s| s.meta.label()).collect::<Vec<_>>().join(", ");
     let all_times = snaps
         .iter()
         .map(|s| s.meta.fetched_at.clone())
@@ -49,13 +45,10 @@ pub fn resources(docs: &[Document]) -> Vec<Resource> {
         let keys_path = path::keys(&doc.base, "keys");
         for (i, k) in inv.keys.iter().enumerate() {
             let kp = path::index(&keys_path, i);
-            let found = snaps.iter().enumerate().find_map(|(s, snap)| {
-                snap.inv
-                    .keys
-                    .iter()
-                    .position(|g| same_key(k, g))
-                    .map(|j| (s, j))
-            });
+            let found = snaps
+                .iter()
+                .enumerate()
+                .find_map(|(s, snap)| snap.inv.keys.iter().position(|g| same_key(k, g)).map(|j| (s, j)));
             let base = Resource::new(
                 Kind::KeyDrift,
                 crate::facts::at(doc, kp.clone()),

@@ -52,7 +52,12 @@ pub fn recognise(v: &Value) -> bool {
 pub fn validate(v: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(m) = v.as_object() else { return out };
-    for s in ["litellm_settings", "general_settings", "router_settings", "environment_variables"] {
+    for s in [
+        "litellm_settings",
+        "general_settings",
+        "router_settings",
+        "environment_variables",
+    ] {
         if let Some(x) = m.get(s).filter(|x| !x.is_null() && !x.is_object()) {
             out.push((s.to_string(), format!("expected a mapping, found {}", type_name(x))));
         }
@@ -87,7 +92,10 @@ pub fn validate(v: &Value) -> Vec<(String, String)> {
             }
         }
         Some(Value::Null) | None => {}
-        Some(x) => out.push(("model_list".to_string(), format!("expected a list, found {}", type_name(x)))),
+        Some(x) => out.push((
+            "model_list".to_string(),
+            format!("expected a list, found {}", type_name(x)),
+        )),
     }
     let retention = m
         .get("general_settings")
@@ -237,7 +245,14 @@ fn secret(
                     "high"
                 },
             )
-            .str("masked", if literal { crate::mask::mask(&text) } else { String::new() }),
+            .str(
+                "masked",
+                if literal {
+                    crate::mask::mask(&text)
+                } else {
+                    String::new()
+                },
+            ),
     )
 }
 
@@ -264,7 +279,11 @@ pub fn resources(doc: &Document, out: &mut Vec<Resource>) {
         .filter(|c| !METRICS_ONLY.contains(&c.as_str()))
         .filter(|c| {
             // callback_settings.otel.message_logging: false (config_settings.md)
-            flag(callback_settings.and_then(|s| s.get(c)).and_then(|s| s.get("message_logging"))) != Some(false)
+            flag(
+                callback_settings
+                    .and_then(|s| s.get(c))
+                    .and_then(|s| s.get("message_logging")),
+            ) != Some(false)
         })
         .collect();
     let logging_off = flag(ls.get("turn_off_message_logging")) == Some(true);
@@ -323,9 +342,9 @@ pub fn resources(doc: &Document, out: &mut Vec<Resource>) {
         .bool("hasAllowedIps", !allowed_ips.is_empty())
         .bool(
             "allowsAnyIp",
-            allowed_ips.iter().any(|ip| {
-                crate::kinds::parse_cidr(ip).is_some_and(|(_, len)| len == 0)
-            }),
+            allowed_ips
+                .iter()
+                .any(|ip| crate::kinds::parse_cidr(ip).is_some_and(|(_, len)| len == 0)),
         )
         .field("sslVerifyOff", "litellm_settings.ssl_verify".to_string())
         .field("messageLoggers", logging_field)
@@ -389,7 +408,10 @@ pub fn resources(doc: &Document, out: &mut Vec<Resource>) {
         let model = Resource::new(Kind::GatewayModel, at(&p), model_display)
             .parent(Kind::GatewayConfig, &config_id)
             .str("name", name.clone())
-            .str("model", lp.get("model").and_then(Value::as_str).unwrap_or("").to_string())
+            .str(
+                "model",
+                lp.get("model").and_then(Value::as_str).unwrap_or("").to_string(),
+            )
             .bool("httpApiBase", http_to_network(&api_base))
             .str("apiBase", api_base)
             .bool("hasRateLimit", has_rate(&Value::Object(d.clone())))
@@ -435,11 +457,15 @@ mod tests {
 
     #[test]
     fn recognises_by_top_level_keys() {
-        assert!(recognise(&json!({"model_list": [{"model_name": "a", "litellm_params": {"model": "x"}}]})));
+        assert!(recognise(
+            &json!({"model_list": [{"model_name": "a", "litellm_params": {"model": "x"}}]})
+        ));
         assert!(recognise(&json!({"general_settings": {"master_key": "os.environ/K"}})));
         assert!(!recognise(&json!({"environment_variables": {"A": "b"}})));
         assert!(!recognise(&json!({"model_list": ["a", "b"]})));
-        assert!(!recognise(&json!({"apiVersion": "v1", "kind": "ConfigMap", "general_settings": {}})));
+        assert!(!recognise(
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "general_settings": {}})
+        ));
         assert!(!recognise(&json!(["model_list"])));
     }
 

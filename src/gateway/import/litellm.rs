@@ -40,7 +40,16 @@ pub fn read(client: &mut super::http::Client, opts: &Options) -> Result<Imported
     }
     Ok(Imported {
         keys,
-        reports: &["models", "quota", "rateLimit", "expiresAt", "owner", "status", "createdAt", "scope"],
+        reports: &[
+            "models",
+            "quota",
+            "rateLimit",
+            "expiresAt",
+            "owner",
+            "status",
+            "createdAt",
+            "scope",
+        ],
         enforcement: &[
             ("models", "key"),
             ("quota", "key"),
@@ -57,7 +66,9 @@ fn key(k: &Value, now: DateTime<Utc>) -> Result<Key, ImportError> {
     if !k.is_object() {
         return Err(ImportError::Json {
             endpoint: ENDPOINT.to_string(),
-            message: "`keys` holds a string, not a key object: is `return_full_object` supported by this LiteLLM version?".to_string(),
+            message:
+                "`keys` holds a string, not a key object: is `return_full_object` supported by this LiteLLM version?"
+                    .to_string(),
         });
     }
     let hash = str_of(k, "token").map(str::to_string);
@@ -102,7 +113,11 @@ fn key(k: &Value, now: DateTime<Utc>) -> Result<Key, ImportError> {
         status: status.to_string(),
         owner: team.clone().or_else(|| user.clone()),
         // an empty list lets the key call every model (virtual_keys.md)
-        models: Some(if models.is_empty() { vec!["*".to_string()] } else { models }),
+        models: Some(if models.is_empty() {
+            vec!["*".to_string()]
+        } else {
+            models
+        }),
         monthly_usd: budget.filter(|_| monthly),
         budget_usd: budget.filter(|_| !monthly),
         budget_period: period.filter(|p| !monthly && budget.is_some() && valid_period(p)),
