@@ -307,6 +307,7 @@ fn litellm_snapshot_is_judged_and_compared_with_the_declared_inventory() {
         .unwrap();
     assert_clean(&o);
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["errors"], json!([]), "the snapshot is a valid inventory");
     let findings = report["findings"].as_array().unwrap();
     let of = |rule: &str| -> Vec<&Value> { findings.iter().filter(|f| f["rule"] == rule).collect() };
     // support-bot: blocked in the gateway, active in the declaration; its quota differs
@@ -495,6 +496,7 @@ fn openai_projects_keys_and_rate_limits_are_imported() {
         .unwrap();
     assert_clean(&o);
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["errors"], json!([]), "the snapshot is a valid inventory");
     let rot: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()
@@ -575,6 +577,23 @@ fn anthropic_keys_are_imported_with_their_status_and_workspace() {
     assert_eq!(key(&inv, "Old CI")["scope"]["id"], "default");
     assert_eq!(dev["createdAt"], "2026-08-30");
     assert!(dev.get("owner").is_none(), "created_by is the creator, not an owner");
+    // the snapshot is a valid inventory: the disabled key has no disable date (ROT-005)
+    let o = Command::cargo_bin("compliance")
+        .unwrap()
+        .args(["check", "--no-git", "--format", "json", "--now", NOW])
+        .arg(&out)
+        .env_clear()
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["errors"], json!([]));
+    let rot5: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "ROT-005")
+        .collect();
+    assert_eq!(rot5.len(), 1, "{report:#}");
 }
 
 #[test]
@@ -694,5 +713,46 @@ fn an_untrusted_certificate_is_refused() {
     assert_clean(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("GET /key/list: cannot connect"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn every_source_names_the_endpoint_and_status_of_a_401_or_500() {
+    let cases = [
+        ("litellm", "LITELLM_MASTER_KEY", "GET /key/list"),
+        ("openai", "OPENAI_ADMIN_KEY", "GET /organization/projects"),
+        ("anthropic", "ANTHROPIC_ADMIN_API_KEY", "GET /organizations/api_keys"),
+    ];
+    for (from, env, endpoint) in cases {
+        for status in [401u16, 500] {
+            let server = Server::start(move |_| (status, r#"{"error":{"message":"no"}}"#.to_string()));
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("x.yaml");
+            let o = import(&server, from, env, &out, &[]);
+            assert_clean(&o);
+            assert_eq!(o.status.code(), Some(2), "{from} {status}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(&format!("{endpoint}: HTTP {status}")), "{from}: {err}");
+            assert!(!out.exists());
+        }
+    }
+    // OpenAI: a failure after the projects were listed names the per-project endpoint
+    let server = Server::start(|path| {
+        if path.starts_with("/organization/projects?") {
+            let body = json!({"object": "list", "data": [{"id": "proj_abc", "object": "organization.project", "name": "P", "created_at": 1, "status": "active"}], "has_more": false, "first_id": "proj_abc", "last_id": "proj_abc"});
+            (200, body.to_string())
+        } else {
+            (500, "{}".to_string())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.yaml");
+    let o = import(&server, "openai", "OPENAI_ADMIN_KEY", &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("GET /organization/projects/{project_id}/api_keys: HTTP 500"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
