@@ -217,3 +217,60 @@ fn differences(declared: &KeySpec, gateway: &KeySpec, snap: &Snapshot) -> Vec<(S
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quota(monthly: Option<f64>, budget: Option<f64>, period: Option<&str>) -> Quota {
+        Quota {
+            monthly_usd: monthly,
+            monthly_tokens: None,
+            budget_usd: budget,
+            budget_period: period.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn quotas_compare_by_their_usd_ceiling() {
+        assert_eq!(usd_ceiling(None), "none");
+        assert_eq!(usd_ceiling(Some(&quota(Some(100.0), None, None))), "100 USD a month");
+        // a 30-day budget is a monthly one
+        assert_eq!(
+            usd_ceiling(Some(&quota(None, Some(100.0), Some("30d")))),
+            usd_ceiling(Some(&quota(Some(100.0), None, None)))
+        );
+        assert_eq!(usd_ceiling(Some(&quota(None, Some(50.0), Some("7d")))), "50 USD per 7d");
+        assert_eq!(
+            usd_ceiling(Some(&quota(None, Some(5.0), None))),
+            "5 USD over the key's lifetime"
+        );
+    }
+
+    #[test]
+    fn every_model_is_one_value() {
+        let key = |m: Option<Vec<&str>>| KeySpec {
+            name: "k".into(),
+            id: None,
+            masked_value: None,
+            environment: String::new(),
+            owner: None,
+            status: "active".into(),
+            models: m.map(|v| v.into_iter().map(str::to_string).collect()),
+            quota: None,
+            allowed_subnets: None,
+            created_at: "2026-01-01".into(),
+            last_rotated: None,
+            disabled_at: None,
+            storage: None,
+            rate_limit: None,
+            expires_at: None,
+            last_used: None,
+            scope: None,
+        };
+        assert_eq!(models(&key(None)), ["*"]);
+        assert_eq!(models(&key(Some(vec![]))), ["*"]);
+        assert_eq!(models(&key(Some(vec!["gpt-4o", "*"]))), ["*"]);
+        assert_eq!(models(&key(Some(vec!["b", "a", "b"]))), ["a", "b"]);
+    }
+}
