@@ -507,7 +507,7 @@ fn openai_projects_keys_and_rate_limits_are_imported() {
 }
 
 /// Anthropic Admin API `GET /v1/organizations/api_keys`, shaped as
-/// docs.anthropic.com/en/api/admin-api/apikeys/list-api-keys documents it: `data` of
+/// platform.claude.com/docs/en/api/admin/api_keys/list (formerly docs.anthropic.com/en/api/admin-api/apikeys/list-api-keys) documents it: `data` of
 /// `api_key` objects, `has_more`, `first_id`, `last_id` (the next `after_id`).
 fn anthropic_server() -> Server {
     Server::start(|path| {

@@ -1,7 +1,7 @@
 //! Anthropic Admin API: `GET /v1/organizations/api_keys?limit=1000[&after_id=ID]` with
 //! `x-api-key` and `anthropic-version: 2023-06-01`.
 //!
-//! Documented at docs.anthropic.com/en/api/admin-api/apikeys/list-api-keys: each key has
+//! Documented at platform.claude.com/docs/en/api/admin/api_keys/list (formerly docs.anthropic.com/en/api/admin-api/apikeys/list-api-keys): each key has
 //! `id`, `type: "api_key"`, `name`, `status` (`active`, `inactive`, `archived`, `expired`),
 //! `created_at` (RFC 3339), `created_by` `{id, type}`, `partial_key_hint`
 //! (`sk-ant-api03-R2D...igAA`) and `workspace_id` (null: the default workspace); the page
