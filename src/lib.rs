@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod facts;
 pub mod findings;
+pub mod gateway;
 pub mod input;
 pub mod report;
 pub mod scan;

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config", "findings", "engine", "scan", "facts", "input", "base", "secrets",
         ],
     ),
+    ("gateway", &["input", "base", "secrets"]),
     (
         "webhook",
         &[
@@ -51,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "authoring",
             "webhook",
+            "gateway",
             "check",
             "config",
             "report",

@@ -66,6 +66,10 @@ pub struct InputArgs {
     /// Do not render Helm charts and Kustomize overlays (each is then reported as not rendered).
     #[arg(long)]
     no_render: bool,
+    /// An inventory snapshot (`compliance inventory import`) to compare the declared
+    /// inventory with, read from anywhere (repeatable).
+    #[arg(long = "inventory-snapshot", value_name = "FILE")]
+    inventory_snapshot: Vec<PathBuf>,
 }
 
 impl InputArgs {
@@ -75,6 +79,9 @@ impl InputArgs {
         let now = clock(self.now.as_deref()).map_err(|e| e.to_string())?;
         let file = config::locate(&self.paths, self.config.as_deref(), self.no_config).map_err(|e| e.to_string())?;
         let stdin = read_stdin(&self.paths, self.max_file_size)?;
+        let mut paths = self.paths;
+        // a snapshot is read like any other input file
+        paths.extend(self.inventory_snapshot);
         let mut opts = Options {
             exclude: self.exclude,
             policy_dirs: self.policies,
@@ -85,7 +92,7 @@ impl InputArgs {
             },
             git: !self.no_git,
             waiver_files: self.waivers,
-            ..Options::new(self.paths, now)
+            ..Options::new(paths, now)
         };
         if let Some(f) = &file {
             f.apply_to(&mut opts);
@@ -271,7 +278,7 @@ fn write_reports(
 }
 
 /// `--now`, or the current time.
-fn clock(now: Option<&str>) -> crate::Result<chrono::DateTime<chrono::Utc>> {
+pub(super) fn clock(now: Option<&str>) -> crate::Result<chrono::DateTime<chrono::Utc>> {
     Ok(now.map(check::parse_now).transpose()?.unwrap_or_else(chrono::Utc::now))
 }
 

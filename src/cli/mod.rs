@@ -3,6 +3,7 @@
 
 pub mod authoring;
 pub mod check;
+pub mod inventory;
 pub mod rules;
 pub mod webhook;
 
@@ -40,6 +41,8 @@ pub enum Command {
     /// Print the Cedar schema policies are written against, or the JSON Schema of one of
     /// the tool's kinds (for editors).
     Schema(authoring::SchemaArgs),
+    /// Work with API-key inventories.
+    Inventory(inventory::InventoryArgs),
 }
 
 /// Runs the command `cli` names.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Test(a) => authoring::test(a),
         Command::Explain(a) => authoring::explain(a),
         Command::Schema(a) => authoring::schema(a),
+        Command::Inventory(a) => inventory::run(a),
     }
 }
 

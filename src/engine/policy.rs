@@ -34,6 +34,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("policies/profile.cedar", include_str!("../../policies/profile.cedar")),
     ("policies/source.cedar", include_str!("../../policies/source.cedar")),
+    ("policies/gateway.cedar", include_str!("../../policies/gateway.cedar")),
+    ("policies/drift.cedar", include_str!("../../policies/drift.cedar")),
 ];
 
 pub const BASELINE: &str = "baseline";

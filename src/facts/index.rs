@@ -94,7 +94,7 @@ impl Index {
             let ns = d.effective_namespace();
             if !matches!(
                 d.object,
-                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
+                Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_) | Object::LiteLlm
             ) {
                 ix.has_objects = true;
             }
@@ -177,8 +177,13 @@ impl Index {
                     }
                 }
                 Object::Inventory(inv) => {
-                    // a revoked key is shared with nobody any more
-                    for k in inv.keys.iter().filter(|k| k.status != "revoked") {
+                    // a revoked key is shared with nobody any more; a key of an imported
+                    // snapshot (no environment) is the same key as the declared one
+                    for k in inv
+                        .keys
+                        .iter()
+                        .filter(|k| k.status != "revoked" && !k.environment.is_empty())
+                    {
                         ix.key_environments
                             .entry(k.name.clone())
                             .or_default()

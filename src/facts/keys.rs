@@ -104,7 +104,8 @@ pub fn inventory(doc: &Document, inv: &Inventory, index: &Index, now: DateTime<U
                     .into_iter()
                     .flatten(),
             )
-            .filter(|e| **e != k.environment)
+            // an imported key has no environment of its own to be shared from
+            .filter(|e| **e != k.environment && !k.environment.is_empty())
             .cloned()
             .collect();
         shared_with.sort();

@@ -3,6 +3,8 @@
 //! here, once per run, over indexes built in one pass (no resource is compared with
 //! every other one).
 
+mod drift;
+mod gateway;
 mod index;
 mod keys;
 pub mod model;
@@ -33,6 +35,8 @@ pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
         })
         .collect();
     out.extend(namespaces(docs));
+    // a declared inventory against an imported snapshot
+    out.extend(drift::resources(docs));
     out
 }
 
@@ -43,6 +47,7 @@ fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec
         Object::Profile(p) => profile::profile(doc, p, now, out),
         // applied to the findings (waiver.rs), not judged
         Object::Waivers(_) => {}
+        Object::LiteLlm => gateway::resources(doc, out),
         Object::Ingress(ing) => {
             let id = objects::ingress(doc, ing, index, out);
             objects::annotations(doc, Kind::Ingress, &id, out);
@@ -72,7 +77,7 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
     for d in docs {
         if matches!(
             d.object,
-            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_)
+            Object::Inventory(_) | Object::Retention(_) | Object::Profile(_) | Object::Waivers(_) | Object::LiteLlm
         ) {
             continue;
         }

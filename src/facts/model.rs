@@ -25,10 +25,14 @@ pub enum Kind {
     SecurityProfile,
     SourceFile,
     SourceMatch,
+    GatewayConfig,
+    GatewayModel,
+    GatewaySecret,
+    KeyDrift,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Namespace,
         Kind::Object,
         Kind::Workload,
@@ -47,6 +51,10 @@ impl Kind {
         Kind::SecurityProfile,
         Kind::SourceFile,
         Kind::SourceMatch,
+        Kind::GatewayConfig,
+        Kind::GatewayModel,
+        Kind::GatewaySecret,
+        Kind::KeyDrift,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +77,10 @@ impl Kind {
             Kind::SecurityProfile => "SecurityProfile",
             Kind::SourceFile => "SourceFile",
             Kind::SourceMatch => "SourceMatch",
+            Kind::GatewayConfig => "GatewayConfig",
+            Kind::GatewayModel => "GatewayModel",
+            Kind::GatewaySecret => "GatewaySecret",
+            Kind::KeyDrift => "KeyDrift",
         }
     }
 

@@ -21,12 +21,20 @@ pub struct Meta {
 pub struct Inventory {
     pub metadata: Meta,
     pub keys: Vec<KeySpec>,
+    /// Set on an inventory written by `compliance inventory import` (see [`crate::gateway`]).
+    #[serde(default)]
+    pub snapshot: Option<crate::input::snapshot::Snapshot>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeySpec {
     pub name: String,
+    /// The gateway's id of the key (imported snapshots; optional in a declared inventory).
+    pub id: Option<String>,
+    pub masked_value: Option<String>,
+    /// Empty in an imported snapshot, where the gateway cannot tell it.
+    #[serde(default)]
     pub environment: String,
     pub owner: Option<String>,
     pub status: String,
@@ -37,6 +45,24 @@ pub struct KeySpec {
     pub last_rotated: Option<String>,
     pub disabled_at: Option<String>,
     pub storage: Option<Storage>,
+    pub rate_limit: Option<KeyRateLimit>,
+    pub expires_at: Option<String>,
+    pub last_used: Option<String>,
+    pub scope: Option<KeyScope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRateLimit {
+    pub requests_per_minute: Option<u64>,
+    pub tokens_per_minute: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct KeyScope {
+    pub kind: String,
+    pub id: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +70,8 @@ pub struct KeySpec {
 pub struct Quota {
     pub monthly_usd: Option<f64>,
     pub monthly_tokens: Option<u64>,
+    pub budget_usd: Option<f64>,
+    pub budget_period: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

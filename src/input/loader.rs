@@ -64,6 +64,9 @@ pub enum Object {
     Profile(Box<Profile>),
     /// Accepted exceptions (`kind: Waivers`): not checked, applied to the findings.
     Waivers(Box<Waivers>),
+    /// A LiteLLM proxy `config.yaml` (no `apiVersion`): kept as JSON in `value`, read
+    /// leniently by [`crate::input::litellm`].
+    LiteLlm,
     /// Any other kind (CRDs, older API versions): kept as JSON, never an error.
     Dynamic,
 }
@@ -441,6 +444,9 @@ fn accept(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded
         value.get("apiVersion").and_then(Value::as_str).map(str::to_string),
         value.get("kind").and_then(Value::as_str).map(str::to_string),
     ) else {
+        if crate::input::litellm::recognise(&value) {
+            accept_litellm(file, display, doc, value, out);
+        }
         // not a Kubernetes object (values files, arbitrary YAML): nothing to check
         return;
     };
@@ -471,6 +477,32 @@ fn accept(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded
         }
     }
     push_object(file, display, doc, String::new(), api_version, kind, value, out);
+}
+
+/// A LiteLLM proxy configuration: its shape errors, then the document itself.
+fn accept_litellm(file: usize, display: &str, doc: usize, value: Value, out: &mut Loaded) {
+    // its errors are input errors like a manifest's (the file is not scanned as text)
+    out.kubernetes = true;
+    for (p, message) in crate::input::litellm::validate(&value) {
+        let e = InputError::new(
+            display,
+            None,
+            format!("document {} (LiteLLM config): `{p}`: {message}", doc + 1),
+        );
+        with_path(out, e, doc, p);
+    }
+    let name = display.rsplit('/').next().unwrap_or(display).to_string();
+    out.docs.push(Document {
+        file,
+        doc,
+        base: String::new(),
+        api_version: String::new(),
+        kind: crate::input::litellm::KIND.to_string(),
+        name,
+        namespace: None,
+        value,
+        object: Object::LiteLlm,
+    });
 }
 
 /// A document that failed typing: the field and what was expected.

@@ -6,8 +6,10 @@
 pub mod discover;
 pub mod guard;
 pub mod kinds;
+pub mod litellm;
 pub mod loader;
 pub mod position;
 pub mod read;
 pub mod render;
+pub mod snapshot;
 pub mod yaml11;
