@@ -52,6 +52,8 @@ pub struct Options {
     pub config: Option<InputDigest>,
     /// How Helm charts and Kustomize overlays are rendered.
     pub render: crate::render::Settings,
+    /// Pod Security Standards level (`--pod-security`, `podSecurity`).
+    pub pod_security: crate::pss::Settings,
 }
 
 impl Options {
@@ -72,6 +74,7 @@ impl Options {
             rule_settings: crate::config::RuleSettings::default(),
             config: None,
             render: crate::render::Settings::default(),
+            pod_security: crate::pss::Settings::default(),
         }
     }
 
@@ -404,7 +407,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
 
     clock.lap("read+parse");
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut resources = facts::build(&docs, opts.now);
+    let mut resources = facts::build_with(&docs, opts.now, &opts.pod_security);
     resources.extend(scan::resources(&scanned, &manifests, &ignores, tracked.as_ref()));
     // what waivers need of the documents; the documents themselves go before the entity
     // store is built, so that the two never take memory at the same time
@@ -509,8 +512,19 @@ pub fn evaluate_documents(
     names: &[String],
     now: DateTime<Utc>,
 ) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    evaluate_documents_with(rules, docs, names, now, &crate::pss::Settings::default())
+}
+
+/// [`evaluate_documents`] at the Pod Security Standards level of `pod_security`.
+pub fn evaluate_documents_with(
+    rules: &RuleSet,
+    docs: &[Document],
+    names: &[String],
+    now: DateTime<Utc>,
+    pod_security: &crate::pss::Settings,
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let resources = facts::build(docs, now);
+    let resources = facts::build_with(docs, now, pod_security);
     let evaluation = engine::evaluate_all(rules, &resources, &stamp).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
@@ -667,7 +681,7 @@ fn findings(
     let file_name = |i: usize| inputs.get(i).map_or_else(String::new, |x| x.display.clone());
 
     // a large run has a finding for every few entities, each a dozen owned strings
-    let findings = eval
+    let mut findings: Vec<(Finding, usize)> = eval
         .hits
         .par_iter()
         .filter_map(|h| {
@@ -678,7 +692,7 @@ fn findings(
             let confidence = confidence(rule, r, &file_name(key.0));
             let finding = Finding {
                 rule: rule.id.clone(),
-                severity: confidence.adjust(rule.severity),
+                severity: crate::pss::adjust(rule.profile.as_deref(), r, confidence.adjust(rule.severity)),
                 title: rule.title.clone(),
                 message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
                 file: file_name(key.0),
@@ -697,6 +711,7 @@ fn findings(
             Some((finding, h.resource))
         })
         .collect();
+    crate::pss::fold_twins(&mut findings);
     let errors = eval
         .errors
         .iter()

@@ -42,6 +42,8 @@ pub struct Config {
     pub output: OutputConfig,
     #[serde(default)]
     pub render: RenderConfig,
+    /// Pod Security Standards level(s): see [`crate::pss::Config`].
+    pub pod_security: Option<crate::pss::Config>,
 }
 
 /// `render:`: how Helm charts and Kustomize overlays are rendered.
@@ -191,6 +193,8 @@ pub struct File {
     pub output_dir: Option<PathBuf>,
     /// Rendering settings, paths resolved.
     pub render: crate::render::Settings,
+    /// `podSecurity`, when given.
+    pub pod_security: Option<crate::pss::Settings>,
 }
 
 impl File {
@@ -206,6 +210,9 @@ impl File {
         opts.rule_settings = self.rules.clone();
         opts.config = Some(self.digest.clone());
         opts.render = self.render.clone();
+        if let Some(p) = &self.pod_security {
+            opts.pod_security = p.clone();
+        }
     }
 }
 
@@ -276,6 +283,13 @@ pub fn read(path: &Path) -> Result<File> {
             }
         }
     }
+    let pod_security = match config.pod_security.as_ref().map(crate::pss::Config::settings).transpose() {
+        Ok(p) => p,
+        Err(m) => {
+            diags.push(origin("podSecurity").diagnostic(format!("`podSecurity`: {m}")));
+            None
+        }
+    };
     if !diags.is_empty() {
         return Err(Error::Config(diags));
     }
@@ -319,6 +333,7 @@ pub fn read(path: &Path) -> Result<File> {
                 max_output: d.max_output,
             }
         },
+        pod_security,
     })
 }
 

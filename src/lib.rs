@@ -27,6 +27,7 @@ pub mod model;
 pub mod path;
 pub mod policy;
 pub mod position;
+pub mod pss;
 pub mod render;
 pub mod report;
 pub mod scan;

@@ -138,6 +138,10 @@ struct WebhookArgs {
     /// kube-system and the webhook's own, from the POD_NAMESPACE environment variable).
     #[arg(long = "exclude-namespace", value_name = "NS")]
     exclude_namespace: Vec<String>,
+    /// Pod Security Standards level for namespaces the configuration's `podSecurity` does
+    /// not list [default: the configuration's, else baseline].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pod_security: Option<compliance::pss::Level>,
 }
 
 #[derive(Subcommand)]
@@ -247,6 +251,11 @@ struct InputArgs {
     /// Do not render Helm charts and Kustomize overlays (each is then reported as not rendered).
     #[arg(long)]
     no_render: bool,
+    /// Pod Security Standards level of the PSS-* rules for workloads whose namespace has
+    /// no `pod-security.kubernetes.io/enforce` label in the checked tree
+    /// [default: the configuration's `podSecurity`, else baseline].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pod_security: Option<compliance::pss::Level>,
 }
 
 impl InputArgs {
@@ -282,6 +291,10 @@ impl InputArgs {
             r.timeout = std::time::Duration::from_secs(s);
         }
         r.enabled &= !self.no_render;
+        if let Some(level) = self.pod_security {
+            opts.pod_security.default = level;
+            opts.pod_security.source = "`--pod-security`".to_string();
+        }
         Ok((opts, file, stdin))
     }
 }
@@ -555,6 +568,14 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    let mut pod_security = file
+        .as_ref()
+        .and_then(|f| f.pod_security.clone())
+        .unwrap_or_default();
+    if let Some(level) = a.pod_security {
+        pod_security.default = level;
+        pod_security.source = "`--pod-security`".to_string();
+    }
     let (mut policy_dirs, rule_settings) = file.map(|f| (f.policies, f.rules)).unwrap_or_default();
     policy_dirs.extend(a.policies);
     let rules = match check::load_rules(&policy_dirs).and_then(|r| rule_settings.apply(r)) {
@@ -567,6 +588,7 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
             a.exclude_namespace,
             std::env::var("POD_NAMESPACE").ok(),
         ),
+        pod_security,
     };
     let settings = compliance::webhook::server::Settings {
         listen: a.listen,

@@ -25,10 +25,12 @@ pub enum Kind {
     SecurityProfile,
     SourceFile,
     SourceMatch,
+    SecurityContext,
+    Volume,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Namespace,
         Kind::Object,
         Kind::Workload,
@@ -47,6 +49,8 @@ impl Kind {
         Kind::SecurityProfile,
         Kind::SourceFile,
         Kind::SourceMatch,
+        Kind::SecurityContext,
+        Kind::Volume,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +73,8 @@ impl Kind {
             Kind::SecurityProfile => "SecurityProfile",
             Kind::SourceFile => "SourceFile",
             Kind::SourceMatch => "SourceMatch",
+            Kind::SecurityContext => "SecurityContext",
+            Kind::Volume => "Volume",
         }
     }
 

@@ -59,6 +59,8 @@ pub struct Index {
     pub has_objects: bool,
     /// Some SecurityProfile declares a `rateLimit` (the application limits request rates).
     pub profile_rate_limit: bool,
+    /// The Pod Security Standards level of each namespace (see [`crate::pss`]).
+    pub pod_security: crate::pss::Namespaces,
 }
 
 /// The index of the first egress rule that lets every destination through on every port.

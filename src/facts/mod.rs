@@ -6,6 +6,7 @@
 mod index;
 mod keys;
 mod objects;
+mod podsecurity;
 mod profile;
 mod rbac;
 mod retention;
@@ -22,7 +23,19 @@ use std::collections::BTreeMap;
 
 /// Everything the engine evaluates, in a deterministic order.
 pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
-    let index = Index::build(docs);
+    build_with(docs, now, &crate::pss::Settings::default())
+}
+
+/// [`build`] with the Pod Security Standards settings of the run (`--pod-security`,
+/// `podSecurity`); Namespace manifests of `docs` with pod-security labels override them.
+pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::pss::Settings) -> Vec<Resource> {
+    let mut index = Index::build(docs);
+    index.pod_security = crate::pss::Namespaces::new(
+        pod_security.clone(),
+        docs.iter()
+            .filter(|d| d.kind == "Namespace" && d.api_version == "v1")
+            .map(|d| (d.name.as_str(), d.labels())),
+    );
     let mut out: Vec<Resource> = docs
         .par_iter()
         .flat_map_iter(|d| {

@@ -17,6 +17,9 @@ pub(super) struct Template<'a> {
     /// Path of the PodSpec in the document.
     pub path: String,
     pub labels: BTreeMap<String, String>,
+    /// The pod template's annotations, and where they are written.
+    pub annotations: BTreeMap<String, String>,
+    pub annotations_path: String,
 }
 
 fn labels_of(meta: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>) -> BTreeMap<String, String> {
@@ -24,10 +27,14 @@ fn labels_of(meta: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Objec
 }
 
 fn from_template<'a>(doc: &Document, t: &'a PodTemplateSpec, p: &str) -> Option<Template<'a>> {
+    let spec_path = path::keys(&doc.base, p);
+    let annotations_path = path::parent(&spec_path).map_or_else(String::new, |t| path::keys(t, "metadata.annotations"));
     Some(Template {
         spec: Cow::Borrowed(t.spec.as_ref()?),
-        path: path::keys(&doc.base, p),
+        path: spec_path,
         labels: labels_of(t.metadata.as_ref()),
+        annotations: t.metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default(),
+        annotations_path,
     })
 }
 
@@ -38,6 +45,8 @@ pub(super) fn template(doc: &Document) -> Option<Template<'_>> {
             spec: Cow::Borrowed(p.spec.as_ref()?),
             path: path::keys(&doc.base, "spec"),
             labels: labels_of(Some(&p.metadata)),
+            annotations: p.metadata.annotations.clone().unwrap_or_default(),
+            annotations_path: path::keys(&doc.base, "metadata.annotations"),
         }),
         Object::Deployment(d) => from_template(doc, &d.spec.template, TEMPLATE),
         Object::StatefulSet(d) => from_template(doc, &d.spec.template, TEMPLATE),
@@ -60,10 +69,17 @@ pub(super) fn template(doc: &Document) -> Option<Template<'_>> {
                 .pointer("/spec/template/metadata/labels")
                 .and_then(|l| serde_json::from_value(l.clone()).ok())
                 .unwrap_or_default();
+            let annotations = doc
+                .value
+                .pointer("/spec/template/metadata/annotations")
+                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .unwrap_or_default();
             Some(Template {
                 spec: Cow::Owned(spec),
                 path: path::keys(&doc.base, TEMPLATE),
                 labels,
+                annotations,
+                annotations_path: path::keys(&doc.base, "spec.template.metadata.annotations"),
             })
         }
         _ => None,
@@ -245,7 +261,7 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
     }
     let holds_key = key_source.is_some();
 
-    let mut wl = Resource::new(Kind::Workload, wl_loc, display)
+    let mut wl = Resource::new(Kind::Workload, wl_loc, display.clone())
         .parent(Kind::Namespace, &ns)
         .str("kind", doc.kind.clone())
         .str("name", doc.name.clone())
@@ -275,6 +291,8 @@ pub fn workload(doc: &Document, index: &Index, out: &mut Vec<Resource>) -> Optio
     }
     out.push(wl);
     out.append(&mut children);
+    let applied = index.pod_security.applied(&ns);
+    super::podsecurity::emit(doc, &t, &wl_id, &applied, &display, out);
     Some(wl_id)
 }
 
