@@ -331,7 +331,12 @@ fn lower(s: Severity) -> Severity {
 
 /// The built-in least-privilege rules and their `PSS-*` twins: where both fire on the same
 /// field at the same severity, the user sees one finding, the K8S one, naming its twin.
-pub const TWINS: &[(&str, &str)] = &[("K8S-001", "PSS-003"), ("K8S-002", "PSS-016"), ("K8S-003", "PSS-015")];
+pub const TWINS: &[(&str, &str)] = &[
+    ("K8S-001", "PSS-003"),
+    ("K8S-002", "PSS-016"),
+    ("K8S-002", "PSS-017"),
+    ("K8S-003", "PSS-015"),
+];
 
 /// Folds each `PSS-*` finding into its K8S twin at the same file, document field and
 /// severity: the twin is dropped and the K8S finding's message names it.
@@ -345,11 +350,14 @@ pub fn fold_twins(findings: &mut Vec<(crate::finding::Finding, usize)>) {
         .collect();
     let mut folded = HashSet::new();
     for (f, _) in findings.iter_mut() {
-        if let Some((_, twin)) = TWINS.iter().find(|(k, _)| *k == f.rule) {
-            if pss.contains(&key(f, twin)) {
-                folded.insert(key(f, twin));
-                f.message.push_str(&format!(" (also {twin}, Pod Security Standards)"));
-            }
+        let twins: Vec<&str> = TWINS
+            .iter()
+            .filter(|(k, p)| *k == f.rule && pss.contains(&key(f, p)))
+            .map(|(_, p)| *p)
+            .collect();
+        for twin in twins {
+            folded.insert(key(f, twin));
+            f.message.push_str(&format!(" (also {twin}, Pod Security Standards)"));
         }
     }
     findings.retain(|(f, _)| !folded.contains(&key(f, &f.rule)));
