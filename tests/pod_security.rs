@@ -610,3 +610,36 @@ fn the_webhook_decides_by_the_namespace_level_it_is_configured_with() {
     let allowed = decide_body(&rules, &cfg, &review("web"), now()).unwrap();
     assert_eq!(allowed.outcome, Outcome::Allowed, "{:?}", allowed.violations);
 }
+
+/// PSA's own fixtures (tests/fixtures/pss-admission, see its SOURCES.md): every Pod PSA
+/// rejects at a level and version draws a PSS finding there, every Pod it admits none.
+#[test]
+fn psa_fixtures_are_decided_as_psa_decides_them() {
+    let root = std::path::Path::new("tests/fixtures/pss-admission");
+    let (mut checked, mut failures) = (0, Vec::new());
+    for level in [Level::Baseline, Level::Restricted] {
+        for version_dir in std::fs::read_dir(root.join(level.as_str())).unwrap() {
+            let version_dir = version_dir.unwrap().path();
+            let name = version_dir.file_name().unwrap().to_string_lossy().to_string();
+            let version: i64 = name.trim_start_matches("v1.").parse().unwrap();
+            for outcome in ["pass", "fail"] {
+                let Ok(files) = std::fs::read_dir(version_dir.join(outcome)) else {
+                    continue;
+                };
+                for file in files {
+                    let path = file.unwrap().path();
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let doc: Value = serde_yaml::from_str(&text).unwrap();
+                    let got = pss_rules(&findings(&doc, &at(level, version)));
+                    checked += 1;
+                    if got.is_empty() != (outcome == "pass") {
+                        failures.push(format!("{}: {got:?}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    println!("PSA fixtures: {checked} pods, {} decided otherwise", failures.len());
+    assert!(checked > 2000, "{checked}");
+    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+}

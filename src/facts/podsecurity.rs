@@ -117,9 +117,14 @@ pub(super) fn emit(doc: &Document, t: &Template<'_>, wl_id: &str, applied: &Appl
             .parent(Kind::Workload, wl_id)
             .str("name", v.name.clone())
             .str("type", kind.clone())
-            .field("type", if kind == "unknown" { vpath } else { path::key(&vpath, &kind) });
+            .field("type", if kind == "unknown" || v_is_bare(v) { vpath } else { path::key(&vpath, &kind) });
         out.push(applied.attrs(r));
     }
+}
+
+/// A volume that names no source (defaulted to `emptyDir`).
+fn v_is_bare(v: &Volume) -> bool {
+    matches!(serde_json::to_value(v), Ok(serde_json::Value::Object(m)) if m.len() == 1)
 }
 
 fn common(r: Resource, wl_id: &str, windows: bool, user_namespace: bool) -> Resource {
@@ -128,7 +133,8 @@ fn common(r: Resource, wl_id: &str, windows: bool, user_namespace: bool) -> Reso
         .bool("userNamespace", user_namespace)
 }
 
-/// The volume source a volume uses, named as in the API (`hostPath`, `nfs`), or `unknown`.
+/// The volume source a volume uses, named as in the API (`hostPath`, `nfs`). A volume
+/// with none is an `emptyDir`: the API server defaults it so before PSA sees it.
 fn volume_type(v: &Volume) -> String {
     let Ok(serde_json::Value::Object(m)) = serde_json::to_value(v) else {
         return "unknown".to_string();
@@ -136,7 +142,7 @@ fn volume_type(v: &Volume) -> String {
     m.keys()
         .find(|k| *k != "name")
         .cloned()
-        .unwrap_or_else(|| "unknown".to_string())
+        .unwrap_or_else(|| "emptyDir".to_string())
 }
 
 fn opt_bool(b: Option<bool>) -> &'static str {
