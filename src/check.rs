@@ -459,6 +459,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         waived,
         waivers,
         baseline: None,
+        pod_security: crate::pss::levels(&resources),
         audit: Audit {
             tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
             evaluated_at: now.clone(),

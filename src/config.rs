@@ -283,7 +283,12 @@ pub fn read(path: &Path) -> Result<File> {
             }
         }
     }
-    let pod_security = match config.pod_security.as_ref().map(crate::pss::Config::settings).transpose() {
+    let pod_security = match config
+        .pod_security
+        .as_ref()
+        .map(crate::pss::Config::settings)
+        .transpose()
+    {
         Ok(p) => p,
         Err(m) => {
             diags.push(origin("podSecurity").diagnostic(format!("`podSecurity`: {m}")));

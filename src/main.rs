@@ -568,10 +568,7 @@ fn run_webhook(a: WebhookArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
-    let mut pod_security = file
-        .as_ref()
-        .and_then(|f| f.pod_security.clone())
-        .unwrap_or_default();
+    let mut pod_security = file.as_ref().and_then(|f| f.pod_security.clone()).unwrap_or_default();
     if let Some(level) = a.pod_security {
         pod_security.default = level;
         pod_security.source = "`--pod-security`".to_string();

@@ -31,7 +31,20 @@ pub const WARN_LABEL: &str = "pod-security.kubernetes.io/warn";
 pub const WARN_VERSION_LABEL: &str = "pod-security.kubernetes.io/warn-version";
 
 /// A Pod Security Standards profile, least to most restrictive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// No `PSS-*` rule runs.
@@ -257,7 +270,11 @@ impl Labels {
         .filter_map(|k| get(k).map(|v| format!("`{k}: {v}`")))
         .collect::<Vec<_>>()
         .join(", ");
-        Some(Labels { enforce, advisory, text })
+        Some(Labels {
+            enforce,
+            advisory,
+            text,
+        })
     }
 }
 
@@ -311,6 +328,45 @@ impl Namespaces {
     }
 }
 
+/// The level a workload was judged at, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct WorkloadLevel {
+    /// `Deployment chat/api`.
+    pub resource: String,
+    /// The enforced level.
+    pub level: String,
+    /// The level, version and why: `restricted latest: Namespace `payments` labels ...`.
+    pub reason: String,
+}
+
+/// The level of every workload of a run (from the pod-level `SecurityContext` entities).
+pub fn levels(resources: &[Resource]) -> Vec<WorkloadLevel> {
+    let mut out: Vec<WorkloadLevel> = resources
+        .iter()
+        .filter(|r| r.kind == crate::model::Kind::SecurityContext && r.attr("scope") == Some(&Attr::Str("pod".into())))
+        .filter_map(|r| match (r.attr("pssEnforce"), r.attr("pssLevel")) {
+            (Some(Attr::Str(level)), Some(Attr::Str(reason))) => Some(WorkloadLevel {
+                resource: r.display.clone(),
+                level: level.clone(),
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One line per distinct level and reason, with how many workloads it applied to.
+pub fn summary(levels: &[WorkloadLevel]) -> Vec<(String, usize)> {
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in levels {
+        *by.entry(l.reason.as_str()).or_default() += 1;
+    }
+    by.into_iter().map(|(r, n)| (r.to_string(), n)).collect()
+}
+
 /// A finding's severity under the level its entity was judged at: a rule whose `@profile`
 /// is above the enforced level ran only because of an `audit` or `warn` label, so its
 /// findings are one severity lower (never below `info`).
@@ -342,7 +398,15 @@ pub const TWINS: &[(&str, &str)] = &[
 /// severity: the twin is dropped and the K8S finding's message names it.
 pub fn fold_twins(findings: &mut Vec<(crate::finding::Finding, usize)>) {
     use std::collections::HashSet;
-    let key = |f: &crate::finding::Finding, rule: &str| (rule.to_string(), f.file.clone(), f.path.clone(), f.resource.clone(), f.severity);
+    let key = |f: &crate::finding::Finding, rule: &str| {
+        (
+            rule.to_string(),
+            f.file.clone(),
+            f.path.clone(),
+            f.resource.clone(),
+            f.severity,
+        )
+    };
     let pss: HashSet<_> = findings
         .iter()
         .filter(|(f, _)| TWINS.iter().any(|(_, p)| *p == f.rule))
@@ -368,7 +432,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
     }
 
     #[test]
@@ -386,20 +453,28 @@ mod tests {
         let ns = Namespaces::new(
             Settings::default(),
             [
-                ("strict", labels(&[(ENFORCE_LABEL, "restricted"), (ENFORCE_VERSION_LABEL, "v1.24")])),
+                (
+                    "strict",
+                    labels(&[(ENFORCE_LABEL, "restricted"), (ENFORCE_VERSION_LABEL, "v1.24")]),
+                ),
                 ("typo", labels(&[(ENFORCE_LABEL, "restricte")])),
-                ("open", labels(&[(ENFORCE_LABEL, "privileged"), (WARN_LABEL, "restricted")])),
+                (
+                    "open",
+                    labels(&[(ENFORCE_LABEL, "privileged"), (WARN_LABEL, "restricted")]),
+                ),
                 ("bad-warn", labels(&[(WARN_LABEL, "nope")])),
             ]
-            .into_iter()
-            .map(|(n, l)| (n, l)),
+            .into_iter(),
         );
         let a = ns.applied("strict");
         assert_eq!((a.enforce, a.version, a.advisory), (Level::Restricted, 24, None));
         assert!(a.reason.contains("Namespace `strict`"), "{}", a.reason);
         assert_eq!(ns.applied("typo").enforce, Level::Restricted);
         let open = ns.applied("open");
-        assert_eq!((open.enforce, open.advisory), (Level::Privileged, Some(Level::Restricted)));
+        assert_eq!(
+            (open.enforce, open.advisory),
+            (Level::Privileged, Some(Level::Restricted))
+        );
         let bad = ns.applied("bad-warn");
         assert_eq!((bad.enforce, bad.advisory), (Level::Baseline, None));
         assert_eq!(ns.applied("unlabelled").enforce, Level::Baseline);

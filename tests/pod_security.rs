@@ -106,7 +106,12 @@ struct Row {
     fires: Option<&'static str>,
 }
 
-fn row(control: &'static str, what: impl Into<String>, edits: Vec<(&'static str, Value)>, fires: Option<&'static str>) -> Row {
+fn row(
+    control: &'static str,
+    what: impl Into<String>,
+    edits: Vec<(&'static str, Value)>,
+    fires: Option<&'static str>,
+) -> Row {
     Row {
         control,
         what: what.into(),
@@ -132,49 +137,143 @@ fn table() -> Vec<Row> {
     // --- baseline: HostProcess
     for (path, who) in [
         ("/spec/securityContext/windowsOptions/hostProcess", "pod"),
-        ("/spec/containers/0/securityContext/windowsOptions/hostProcess", "container"),
-        ("/spec/initContainers/0/securityContext/windowsOptions/hostProcess", "init container"),
+        (
+            "/spec/containers/0/securityContext/windowsOptions/hostProcess",
+            "container",
+        ),
+        (
+            "/spec/initContainers/0/securityContext/windowsOptions/hostProcess",
+            "init container",
+        ),
     ] {
-        t.push(row("HostProcess", format!("{who} hostProcess: false"), vec![(path, json!(false))], None));
-        t.push(row("HostProcess", format!("{who} hostProcess: true"), vec![(path, json!(true))], Some("PSS-001")));
+        t.push(row(
+            "HostProcess",
+            format!("{who} hostProcess: false"),
+            vec![(path, json!(false))],
+            None,
+        ));
+        t.push(row(
+            "HostProcess",
+            format!("{who} hostProcess: true"),
+            vec![(path, json!(true))],
+            Some("PSS-001"),
+        ));
     }
     // --- Host Namespaces
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         let p: &'static str = Box::leak(format!("/spec/{field}").into_boxed_str());
-        t.push(row("Host Namespaces", format!("{field}: false"), vec![(p, json!(false))], None));
-        t.push(row("Host Namespaces", format!("{field}: true"), vec![(p, json!(true))], Some("PSS-002")));
+        t.push(row(
+            "Host Namespaces",
+            format!("{field}: false"),
+            vec![(p, json!(false))],
+            None,
+        ));
+        t.push(row(
+            "Host Namespaces",
+            format!("{field}: true"),
+            vec![(p, json!(true))],
+            Some("PSS-002"),
+        ));
     }
     // --- Privileged Containers (container, init container)
     for base in [C, I] {
         let p: &'static str = Box::leak(format!("{base}/privileged").into_boxed_str());
-        t.push(row("Privileged Containers", format!("{base} privileged: false"), vec![(p, json!(false))], None));
-        t.push(row("Privileged Containers", format!("{base} privileged: true"), vec![(p, json!(true))], Some("PSS-003")));
+        t.push(row(
+            "Privileged Containers",
+            format!("{base} privileged: false"),
+            vec![(p, json!(false))],
+            None,
+        ));
+        t.push(row(
+            "Privileged Containers",
+            format!("{base} privileged: true"),
+            vec![(p, json!(true))],
+            Some("PSS-003"),
+        ));
     }
     // --- Capabilities (baseline): every value of the default set is allowed, at baseline
     for cap in [
-        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID",
-        "SETPCAP", "SETUID", "SYS_CHROOT",
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
     ] {
         t.push(versioned(
-            row("Capabilities", format!("add {cap}"), vec![("/spec/containers/0/securityContext/capabilities/add", json!([cap]))], None),
+            row(
+                "Capabilities",
+                format!("add {cap}"),
+                vec![("/spec/containers/0/securityContext/capabilities/add", json!([cap]))],
+                None,
+            ),
             Level::Baseline,
             LATEST_MINOR,
         ));
     }
     for cap in ["SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "BPF", "ALL"] {
         t.push(versioned(
-            row("Capabilities", format!("add {cap}"), vec![("/spec/initContainers/0/securityContext/capabilities/add", json!([cap]))], Some("PSS-004")),
+            row(
+                "Capabilities",
+                format!("add {cap}"),
+                vec![("/spec/initContainers/0/securityContext/capabilities/add", json!([cap]))],
+                Some("PSS-004"),
+            ),
             Level::Baseline,
             LATEST_MINOR,
         ));
     }
     // --- HostPath Volumes
-    t.push(row("HostPath Volumes", "hostPath volume", vec![("/spec/volumes/0", json!({"name": "h", "hostPath": {"path": "/var/run"}}))], Some("PSS-005")));
+    t.push(row(
+        "HostPath Volumes",
+        "hostPath volume",
+        vec![(
+            "/spec/volumes/0",
+            json!({"name": "h", "hostPath": {"path": "/var/run"}}),
+        )],
+        Some("PSS-005"),
+    ));
     // --- Host Ports
-    t.push(row("Host Ports", "hostPort: 0", vec![("/spec/containers/0/ports", json!([{"containerPort": 80, "hostPort": 0}]))], None));
-    t.push(row("Host Ports", "no hostPort", vec![("/spec/containers/0/ports", json!([{"containerPort": 80}]))], None));
-    t.push(row("Host Ports", "hostPort: 8080", vec![("/spec/containers/0/ports", json!([{"containerPort": 80, "hostPort": 8080}]))], Some("PSS-006")));
-    t.push(row("Host Ports", "init container hostPort: 9000", vec![("/spec/initContainers/0/ports", json!([{"containerPort": 9000, "hostPort": 9000}]))], Some("PSS-006")));
+    t.push(row(
+        "Host Ports",
+        "hostPort: 0",
+        vec![(
+            "/spec/containers/0/ports",
+            json!([{"containerPort": 80, "hostPort": 0}]),
+        )],
+        None,
+    ));
+    t.push(row(
+        "Host Ports",
+        "no hostPort",
+        vec![("/spec/containers/0/ports", json!([{"containerPort": 80}]))],
+        None,
+    ));
+    t.push(row(
+        "Host Ports",
+        "hostPort: 8080",
+        vec![(
+            "/spec/containers/0/ports",
+            json!([{"containerPort": 80, "hostPort": 8080}]),
+        )],
+        Some("PSS-006"),
+    ));
+    t.push(row(
+        "Host Ports",
+        "init container hostPort: 9000",
+        vec![(
+            "/spec/initContainers/0/ports",
+            json!([{"containerPort": 9000, "hostPort": 9000}]),
+        )],
+        Some("PSS-006"),
+    ));
     // --- Host Probes / Lifecycle Hooks (v1.34+)
     for (field, handler) in [
         ("livenessProbe", json!({"httpGet": {"port": 80, "host": "10.0.0.1"}})),
@@ -185,9 +284,19 @@ fn table() -> Vec<Row> {
         ("startupProbe", json!({"tcpSocket": {"port": 80, "host": "10.0.0.1"}})),
     ] {
         let p: &'static str = Box::leak(format!("/spec/containers/0/{field}").into_boxed_str());
-        t.push(row("Host Probes / Lifecycle Hooks", format!("{field} {handler}"), vec![(p, handler.clone())], Some("PSS-007")));
+        t.push(row(
+            "Host Probes / Lifecycle Hooks",
+            format!("{field} {handler}"),
+            vec![(p, handler.clone())],
+            Some("PSS-007"),
+        ));
         t.push(versioned(
-            row("Host Probes / Lifecycle Hooks", format!("{field} {handler} at v1.33"), vec![(p, handler.clone())], None),
+            row(
+                "Host Probes / Lifecycle Hooks",
+                format!("{field} {handler} at v1.33"),
+                vec![(p, handler.clone())],
+                None,
+            ),
             Level::Restricted,
             33,
         ));
@@ -195,7 +304,12 @@ fn table() -> Vec<Row> {
         for v in empty.as_object_mut().unwrap().values_mut() {
             v["host"] = json!("");
         }
-        t.push(row("Host Probes / Lifecycle Hooks", format!("{field} host \"\""), vec![(p, empty)], None));
+        t.push(row(
+            "Host Probes / Lifecycle Hooks",
+            format!("{field} host \"\""),
+            vec![(p, empty)],
+            None,
+        ));
     }
     for (hook, handler) in [
         ("postStart", json!({"httpGet": {"port": 80, "host": "metadata"}})),
@@ -204,14 +318,34 @@ fn table() -> Vec<Row> {
         ("preStop", json!({"tcpSocket": {"port": 80, "host": "metadata"}})),
     ] {
         let p: &'static str = Box::leak(format!("/spec/containers/0/lifecycle/{hook}").into_boxed_str());
-        t.push(row("Host Probes / Lifecycle Hooks", format!("lifecycle.{hook} {handler}"), vec![(p, handler)], Some("PSS-007")));
+        t.push(row(
+            "Host Probes / Lifecycle Hooks",
+            format!("lifecycle.{hook} {handler}"),
+            vec![(p, handler)],
+            Some("PSS-007"),
+        ));
     }
     // --- AppArmor
     for base in [P, C] {
         let p: &'static str = Box::leak(format!("{base}/appArmorProfile").into_boxed_str());
-        t.push(row("AppArmor", format!("{base} RuntimeDefault"), vec![(p, json!({"type": "RuntimeDefault"}))], None));
-        t.push(row("AppArmor", format!("{base} Localhost"), vec![(p, json!({"type": "Localhost", "localhostProfile": "k8s-nginx"}))], None));
-        t.push(row("AppArmor", format!("{base} Unconfined"), vec![(p, json!({"type": "Unconfined"}))], Some("PSS-008")));
+        t.push(row(
+            "AppArmor",
+            format!("{base} RuntimeDefault"),
+            vec![(p, json!({"type": "RuntimeDefault"}))],
+            None,
+        ));
+        t.push(row(
+            "AppArmor",
+            format!("{base} Localhost"),
+            vec![(p, json!({"type": "Localhost", "localhostProfile": "k8s-nginx"}))],
+            None,
+        ));
+        t.push(row(
+            "AppArmor",
+            format!("{base} Unconfined"),
+            vec![(p, json!({"type": "Unconfined"}))],
+            Some("PSS-008"),
+        ));
     }
     let ann = "/metadata/annotations";
     for (value, fires) in [
@@ -223,33 +357,80 @@ fn table() -> Vec<Row> {
         t.push(row(
             "AppArmor",
             format!("annotation `{value}`"),
-            vec![(ann, json!({"container.apparmor.security.beta.kubernetes.io/app": value}))],
+            vec![(
+                ann,
+                json!({"container.apparmor.security.beta.kubernetes.io/app": value}),
+            )],
             fires,
         ));
     }
     // --- SELinux
     for base in [P, C, I] {
         let p: &'static str = Box::leak(format!("{base}/seLinuxOptions").into_boxed_str());
-        for ty in ["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"] {
-            t.push(row("SELinux", format!("{base} type `{ty}`"), vec![(p, json!({"type": ty, "level": "s0:c123,c456"}))], None));
+        for ty in [
+            "",
+            "container_t",
+            "container_init_t",
+            "container_kvm_t",
+            "container_engine_t",
+        ] {
+            t.push(row(
+                "SELinux",
+                format!("{base} type `{ty}`"),
+                vec![(p, json!({"type": ty, "level": "s0:c123,c456"}))],
+                None,
+            ));
         }
         t.push(versioned(
-            row("SELinux", format!("{base} container_engine_t at v1.30"), vec![(p, json!({"type": "container_engine_t"}))], Some("PSS-009")),
+            row(
+                "SELinux",
+                format!("{base} container_engine_t at v1.30"),
+                vec![(p, json!({"type": "container_engine_t"}))],
+                Some("PSS-009"),
+            ),
             Level::Baseline,
             30,
         ));
-        t.push(row("SELinux", format!("{base} type spc_t"), vec![(p, json!({"type": "spc_t"}))], Some("PSS-009")));
-        t.push(row("SELinux", format!("{base} user"), vec![(p, json!({"user": "system_u"}))], Some("PSS-009")));
-        t.push(row("SELinux", format!("{base} role"), vec![(p, json!({"role": "system_r"}))], Some("PSS-009")));
+        t.push(row(
+            "SELinux",
+            format!("{base} type spc_t"),
+            vec![(p, json!({"type": "spc_t"}))],
+            Some("PSS-009"),
+        ));
+        t.push(row(
+            "SELinux",
+            format!("{base} user"),
+            vec![(p, json!({"user": "system_u"}))],
+            Some("PSS-009"),
+        ));
+        t.push(row(
+            "SELinux",
+            format!("{base} role"),
+            vec![(p, json!({"role": "system_r"}))],
+            Some("PSS-009"),
+        ));
     }
     // --- /proc Mount Type
-    t.push(row("/proc Mount Type", "Default", vec![("/spec/containers/0/securityContext/procMount", json!("Default"))], None));
-    t.push(row("/proc Mount Type", "Unmasked", vec![("/spec/containers/0/securityContext/procMount", json!("Unmasked"))], Some("PSS-010")));
+    t.push(row(
+        "/proc Mount Type",
+        "Default",
+        vec![("/spec/containers/0/securityContext/procMount", json!("Default"))],
+        None,
+    ));
+    t.push(row(
+        "/proc Mount Type",
+        "Unmasked",
+        vec![("/spec/containers/0/securityContext/procMount", json!("Unmasked"))],
+        Some("PSS-010"),
+    ));
     t.push(versioned(
         row(
             "/proc Mount Type",
             "Unmasked, hostUsers: false, baseline",
-            vec![("/spec/containers/0/securityContext/procMount", json!("Unmasked")), ("/spec/hostUsers", json!(false))],
+            vec![
+                ("/spec/containers/0/securityContext/procMount", json!("Unmasked")),
+                ("/spec/hostUsers", json!(false)),
+            ],
             None,
         ),
         Level::Baseline,
@@ -259,7 +440,10 @@ fn table() -> Vec<Row> {
         row(
             "/proc Mount Type",
             "Unmasked, hostUsers: false, baseline v1.34",
-            vec![("/spec/containers/0/securityContext/procMount", json!("Unmasked")), ("/spec/hostUsers", json!(false))],
+            vec![
+                ("/spec/containers/0/securityContext/procMount", json!("Unmasked")),
+                ("/spec/hostUsers", json!(false)),
+            ],
             Some("PSS-010"),
         ),
         Level::Baseline,
@@ -268,14 +452,27 @@ fn table() -> Vec<Row> {
     t.push(row(
         "/proc Mount Type",
         "Unmasked, hostUsers: false, restricted",
-        vec![("/spec/initContainers/0/securityContext/procMount", json!("Unmasked")), ("/spec/hostUsers", json!(false))],
+        vec![
+            ("/spec/initContainers/0/securityContext/procMount", json!("Unmasked")),
+            ("/spec/hostUsers", json!(false)),
+        ],
         Some("PSS-014"),
     ));
     // --- Seccomp (baseline): Unconfined anywhere
     for base in [P, C, I] {
         let p: &'static str = Box::leak(format!("{base}/seccompProfile").into_boxed_str());
-        t.push(row("Seccomp", format!("{base} Localhost"), vec![(p, json!({"type": "Localhost", "localhostProfile": "p.json"}))], None));
-        t.push(row("Seccomp", format!("{base} Unconfined"), vec![(p, json!({"type": "Unconfined"}))], Some("PSS-011")));
+        t.push(row(
+            "Seccomp",
+            format!("{base} Localhost"),
+            vec![(p, json!({"type": "Localhost", "localhostProfile": "p.json"}))],
+            None,
+        ));
+        t.push(row(
+            "Seccomp",
+            format!("{base} Unconfined"),
+            vec![(p, json!({"type": "Unconfined"}))],
+            Some("PSS-011"),
+        ));
     }
     // --- Sysctls
     for (since, name) in [
@@ -295,25 +492,45 @@ fn table() -> Vec<Row> {
         (37, "net.ipv4.tcp_notsent_lowat"),
     ] {
         let edit = vec![("/spec/securityContext/sysctls", json!([{"name": name, "value": "1"}]))];
-        t.push(row("Sysctls", format!("{name}"), edit.clone(), None));
+        t.push(row("Sysctls", name, edit.clone(), None));
         if since > 0 {
-            t.push(versioned(row("Sysctls", format!("{name} before v1.{since}"), edit, Some("PSS-012")), Level::Baseline, since - 1));
+            t.push(versioned(
+                row("Sysctls", format!("{name} before v1.{since}"), edit, Some("PSS-012")),
+                Level::Baseline,
+                since - 1,
+            ));
         }
     }
-    t.push(row("Sysctls", "kernel.msgmax", vec![("/spec/securityContext/sysctls", json!([{"name": "kernel.msgmax", "value": "1"}]))], Some("PSS-012")));
+    t.push(row(
+        "Sysctls",
+        "kernel.msgmax",
+        vec![(
+            "/spec/securityContext/sysctls",
+            json!([{"name": "kernel.msgmax", "value": "1"}]),
+        )],
+        Some("PSS-012"),
+    ));
     // --- restricted: Volume Types
     for (ty, source) in [
         ("configMap", json!({"name": "c"})),
         ("csi", json!({"driver": "d"})),
         ("downwardAPI", json!({"items": []})),
         ("emptyDir", json!({})),
-        ("ephemeral", json!({"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}})),
+        (
+            "ephemeral",
+            json!({"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}),
+        ),
         ("image", json!({"reference": "registry.example/data:1"})),
         ("persistentVolumeClaim", json!({"claimName": "c"})),
         ("projected", json!({"sources": []})),
         ("secret", json!({"secretName": "s"})),
     ] {
-        t.push(row("Volume Types", format!("{ty} volume"), vec![("/spec/volumes/0", json!({"name": "v", ty: source}))], None));
+        t.push(row(
+            "Volume Types",
+            format!("{ty} volume"),
+            vec![("/spec/volumes/0", json!({"name": "v", ty: source}))],
+            None,
+        ));
     }
     for (ty, source) in [
         ("gcePersistentDisk", json!({"pdName": "d"})),
@@ -334,22 +551,54 @@ fn table() -> Vec<Row> {
         ("azureDisk", json!({"diskName": "d", "diskURI": "u"})),
         ("portworxVolume", json!({"volumeID": "v"})),
         ("photonPersistentDisk", json!({"pdID": "p"})),
-        ("scaleIO", json!({"gateway": "g", "system": "s", "secretRef": {"name": "s"}})),
+        (
+            "scaleIO",
+            json!({"gateway": "g", "system": "s", "secretRef": {"name": "s"}}),
+        ),
         ("storageos", json!({"volumeName": "v"})),
     ] {
-        t.push(row("Volume Types", format!("{ty} volume"), vec![("/spec/volumes/0", json!({"name": "v", ty: source}))], Some("PSS-013")));
+        t.push(row(
+            "Volume Types",
+            format!("{ty} volume"),
+            vec![("/spec/volumes/0", json!({"name": "v", ty: source}))],
+            Some("PSS-013"),
+        ));
     }
     // --- Privilege Escalation
-    t.push(row("Privilege Escalation", "allowPrivilegeEscalation: true", vec![("/spec/containers/0/securityContext/allowPrivilegeEscalation", json!(true))], Some("PSS-015")));
-    t.push(row("Privilege Escalation", "init container: undefined", vec![("/spec/initContainers/0/securityContext", json!({"capabilities": {"drop": ["ALL"]}}))], Some("PSS-015")));
+    t.push(row(
+        "Privilege Escalation",
+        "allowPrivilegeEscalation: true",
+        vec![(
+            "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+            json!(true),
+        )],
+        Some("PSS-015"),
+    ));
+    t.push(row(
+        "Privilege Escalation",
+        "init container: undefined",
+        vec![(
+            "/spec/initContainers/0/securityContext",
+            json!({"capabilities": {"drop": ["ALL"]}}),
+        )],
+        Some("PSS-015"),
+    ));
     t.push(row(
         "Privilege Escalation",
         "undefined in a Windows pod",
-        vec![("/spec/os", json!({"name": "windows"})), ("/spec/containers/0/securityContext", json!({}))],
+        vec![
+            ("/spec/os", json!({"name": "windows"})),
+            ("/spec/containers/0/securityContext", json!({})),
+        ],
         None,
     ));
     // --- Running as Non-root
-    t.push(row("Running as Non-root", "pod true, containers undefined", vec![], None));
+    t.push(row(
+        "Running as Non-root",
+        "pod true, containers undefined",
+        vec![],
+        None,
+    ));
     t.push(row(
         "Running as Non-root",
         "pod undefined, every container true",
@@ -360,22 +609,64 @@ fn table() -> Vec<Row> {
         ],
         None,
     ));
-    t.push(row("Running as Non-root", "pod undefined, containers undefined", vec![("/spec/securityContext/runAsNonRoot", Value::Null)], Some("PSS-016")));
-    t.push(row("Running as Non-root", "pod false", vec![("/spec/securityContext/runAsNonRoot", json!(false))], Some("PSS-016")));
-    t.push(row("Running as Non-root", "container false", vec![("/spec/containers/0/securityContext/runAsNonRoot", json!(false))], Some("PSS-016")));
-    t.push(row("Running as Non-root", "init container false", vec![("/spec/initContainers/0/securityContext/runAsNonRoot", json!(false))], Some("PSS-016")));
+    t.push(row(
+        "Running as Non-root",
+        "pod undefined, containers undefined",
+        vec![("/spec/securityContext/runAsNonRoot", Value::Null)],
+        Some("PSS-016"),
+    ));
+    t.push(row(
+        "Running as Non-root",
+        "pod false",
+        vec![("/spec/securityContext/runAsNonRoot", json!(false))],
+        Some("PSS-016"),
+    ));
+    t.push(row(
+        "Running as Non-root",
+        "container false",
+        vec![("/spec/containers/0/securityContext/runAsNonRoot", json!(false))],
+        Some("PSS-016"),
+    ));
+    t.push(row(
+        "Running as Non-root",
+        "init container false",
+        vec![("/spec/initContainers/0/securityContext/runAsNonRoot", json!(false))],
+        Some("PSS-016"),
+    ));
     t.push(row(
         "Running as Non-root",
         "undefined with hostUsers: false",
-        vec![("/spec/securityContext/runAsNonRoot", Value::Null), ("/spec/hostUsers", json!(false))],
+        vec![
+            ("/spec/securityContext/runAsNonRoot", Value::Null),
+            ("/spec/hostUsers", json!(false)),
+        ],
         None,
     ));
     // --- Running as Non-root user (v1.23+)
     for base in [P, C, I] {
         let p: &'static str = Box::leak(format!("{base}/runAsUser").into_boxed_str());
-        t.push(row("Running as Non-root user", format!("{base} runAsUser: 1000"), vec![(p, json!(1000))], None));
-        t.push(row("Running as Non-root user", format!("{base} runAsUser: 0"), vec![(p, json!(0))], Some("PSS-017")));
-        t.push(versioned(row("Running as Non-root user", format!("{base} runAsUser: 0 at v1.22"), vec![(p, json!(0))], None), Level::Restricted, 22));
+        t.push(row(
+            "Running as Non-root user",
+            format!("{base} runAsUser: 1000"),
+            vec![(p, json!(1000))],
+            None,
+        ));
+        t.push(row(
+            "Running as Non-root user",
+            format!("{base} runAsUser: 0"),
+            vec![(p, json!(0))],
+            Some("PSS-017"),
+        ));
+        t.push(versioned(
+            row(
+                "Running as Non-root user",
+                format!("{base} runAsUser: 0 at v1.22"),
+                vec![(p, json!(0))],
+                None,
+            ),
+            Level::Restricted,
+            22,
+        ));
         t.push(row(
             "Running as Non-root user",
             format!("{base} runAsUser: 0 with hostUsers: false"),
@@ -384,14 +675,28 @@ fn table() -> Vec<Row> {
         ));
     }
     // --- Seccomp (restricted, v1.19+)
-    t.push(row("Seccomp (restricted)", "pod Localhost", vec![("/spec/securityContext/seccompProfile", json!({"type": "Localhost", "localhostProfile": "p.json"}))], None));
+    t.push(row(
+        "Seccomp (restricted)",
+        "pod Localhost",
+        vec![(
+            "/spec/securityContext/seccompProfile",
+            json!({"type": "Localhost", "localhostProfile": "p.json"}),
+        )],
+        None,
+    ));
     t.push(row(
         "Seccomp (restricted)",
         "pod undefined, every container RuntimeDefault",
         vec![
             ("/spec/securityContext/seccompProfile", Value::Null),
-            ("/spec/containers/0/securityContext/seccompProfile", json!({"type": "RuntimeDefault"})),
-            ("/spec/initContainers/0/securityContext/seccompProfile", json!({"type": "RuntimeDefault"})),
+            (
+                "/spec/containers/0/securityContext/seccompProfile",
+                json!({"type": "RuntimeDefault"}),
+            ),
+            (
+                "/spec/initContainers/0/securityContext/seccompProfile",
+                json!({"type": "RuntimeDefault"}),
+            ),
         ],
         None,
     ));
@@ -400,36 +705,89 @@ fn table() -> Vec<Row> {
         "pod undefined, init container undefined",
         vec![
             ("/spec/securityContext/seccompProfile", Value::Null),
-            ("/spec/containers/0/securityContext/seccompProfile", json!({"type": "RuntimeDefault"})),
+            (
+                "/spec/containers/0/securityContext/seccompProfile",
+                json!({"type": "RuntimeDefault"}),
+            ),
         ],
         Some("PSS-018"),
     ));
-    t.push(row("Seccomp (restricted)", "undefined everywhere", vec![("/spec/securityContext/seccompProfile", Value::Null)], Some("PSS-018")));
+    t.push(row(
+        "Seccomp (restricted)",
+        "undefined everywhere",
+        vec![("/spec/securityContext/seccompProfile", Value::Null)],
+        Some("PSS-018"),
+    ));
     t.push(versioned(
-        row("Seccomp (restricted)", "undefined everywhere at v1.18", vec![("/spec/securityContext/seccompProfile", Value::Null)], None),
+        row(
+            "Seccomp (restricted)",
+            "undefined everywhere at v1.18",
+            vec![("/spec/securityContext/seccompProfile", Value::Null)],
+            None,
+        ),
         Level::Restricted,
         18,
     ));
     t.push(row(
         "Seccomp (restricted)",
         "undefined in a Windows pod",
-        vec![("/spec/securityContext/seccompProfile", Value::Null), ("/spec/os", json!({"name": "windows"}))],
+        vec![
+            ("/spec/securityContext/seccompProfile", Value::Null),
+            ("/spec/os", json!({"name": "windows"})),
+        ],
         None,
     ));
     // --- Capabilities (restricted, v1.22+)
-    t.push(row("Capabilities (restricted)", "drop ALL, add NET_BIND_SERVICE", vec![("/spec/containers/0/securityContext/capabilities", json!({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}))], None));
-    t.push(row("Capabilities (restricted)", "drop undefined", vec![("/spec/containers/0/securityContext/capabilities", json!({}))], Some("PSS-019")));
-    t.push(row("Capabilities (restricted)", "drop NET_RAW only", vec![("/spec/initContainers/0/securityContext/capabilities", json!({"drop": ["NET_RAW"]}))], Some("PSS-019")));
-    t.push(row("Capabilities (restricted)", "drop ALL, add CHOWN", vec![("/spec/containers/0/securityContext/capabilities", json!({"drop": ["ALL"], "add": ["CHOWN"]}))], Some("PSS-019")));
+    t.push(row(
+        "Capabilities (restricted)",
+        "drop ALL, add NET_BIND_SERVICE",
+        vec![(
+            "/spec/containers/0/securityContext/capabilities",
+            json!({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}),
+        )],
+        None,
+    ));
+    t.push(row(
+        "Capabilities (restricted)",
+        "drop undefined",
+        vec![("/spec/containers/0/securityContext/capabilities", json!({}))],
+        Some("PSS-019"),
+    ));
+    t.push(row(
+        "Capabilities (restricted)",
+        "drop NET_RAW only",
+        vec![(
+            "/spec/initContainers/0/securityContext/capabilities",
+            json!({"drop": ["NET_RAW"]}),
+        )],
+        Some("PSS-019"),
+    ));
+    t.push(row(
+        "Capabilities (restricted)",
+        "drop ALL, add CHOWN",
+        vec![(
+            "/spec/containers/0/securityContext/capabilities",
+            json!({"drop": ["ALL"], "add": ["CHOWN"]}),
+        )],
+        Some("PSS-019"),
+    ));
     t.push(versioned(
-        row("Capabilities (restricted)", "drop undefined at v1.21", vec![("/spec/containers/0/securityContext/capabilities", json!({}))], None),
+        row(
+            "Capabilities (restricted)",
+            "drop undefined at v1.21",
+            vec![("/spec/containers/0/securityContext/capabilities", json!({}))],
+            None,
+        ),
         Level::Restricted,
         21,
     ));
     t.push(row(
         "Capabilities (restricted)",
         "drop undefined in a Windows pod",
-        vec![("/spec/containers/0/securityContext/capabilities", json!({})), ("/spec/os", json!({"name": "windows"}))],
+        vec![
+            ("/spec/containers/0/securityContext/capabilities", json!({})),
+            ("/spec/os", json!({"name": "windows"})),
+        ],
         None,
     ));
     t
@@ -447,10 +805,19 @@ fn conformance_with_the_pod_security_standards_document() {
         let got = pss_rules(&findings(&doc, &at(r.level, r.version)));
         let want: BTreeSet<String> = r.fires.iter().map(|s| s.to_string()).collect();
         if got != want {
-            failures.push(format!("{} / {} ({} v1.{}): expected {want:?}, got {got:?}", r.control, r.what, r.level, r.version));
+            failures.push(format!(
+                "{} / {} ({} v1.{}): expected {want:?}, got {got:?}",
+                r.control, r.what, r.level, r.version
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} rows of {} differ:\n{}", failures.len(), table.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows of {} differ:\n{}",
+        failures.len(),
+        table.len(),
+        failures.join("\n")
+    );
     let controls: BTreeSet<&str> = table.iter().map(|r| r.control).collect();
     let forbidden = table.iter().filter(|r| r.fires.is_some()).count();
     // the closing note of the report quotes these numbers
@@ -474,7 +841,11 @@ fn the_compliant_pod_passes_every_level_and_privileged_runs_no_pss_rule() {
     }
     let mut bad = compliant();
     set(&mut bad, "/spec/hostNetwork", json!(true));
-    set(&mut bad, "/spec/volumes/0", json!({"name": "h", "hostPath": {"path": "/"}}));
+    set(
+        &mut bad,
+        "/spec/volumes/0",
+        json!({"name": "h", "hostPath": {"path": "/"}}),
+    );
     assert!(pss_rules(&findings(&bad, &at(Level::Privileged, LATEST_MINOR))).is_empty());
     assert_eq!(
         pss_rules(&findings(&bad, &at(Level::Baseline, LATEST_MINOR))),
@@ -513,15 +884,29 @@ fn namespace_labels_choose_the_level_and_audit_warn_lower_the_severity() {
         v.sort();
         v
     };
-    assert_eq!(of("strict"), vec![("PSS-002".into(), Severity::High), ("PSS-016".into(), Severity::Medium)]);
+    assert_eq!(
+        of("strict"),
+        vec![("PSS-002".into(), Severity::High), ("PSS-016".into(), Severity::Medium)]
+    );
     // privileged enforced, restricted warned: every rule one severity lower
-    assert_eq!(of("open"), vec![("PSS-002".into(), Severity::Medium), ("PSS-016".into(), Severity::Low)]);
+    assert_eq!(
+        of("open"),
+        vec![("PSS-002".into(), Severity::Medium), ("PSS-016".into(), Severity::Low)]
+    );
     // baseline enforced at full severity, restricted audited one lower
-    assert_eq!(of("audited"), vec![("PSS-002".into(), Severity::High), ("PSS-016".into(), Severity::Low)]);
+    assert_eq!(
+        of("audited"),
+        vec![("PSS-002".into(), Severity::High), ("PSS-016".into(), Severity::Low)]
+    );
     assert_eq!(of("unlabelled"), vec![]);
-    let strict = f.iter().find(|x| x.rule == "PSS-016" && x.resource.contains("strict")).unwrap();
+    let strict = f
+        .iter()
+        .find(|x| x.rule == "PSS-016" && x.resource.contains("strict"))
+        .unwrap();
     assert!(
-        strict.message.contains("Namespace `strict` labels `pod-security.kubernetes.io/enforce: restricted`"),
+        strict
+            .message
+            .contains("Namespace `strict` labels `pod-security.kubernetes.io/enforce: restricted`"),
         "{}",
         strict.message
     );
@@ -541,7 +926,10 @@ fn enforce_version_pins_the_checks_of_that_version() {
             pod.clone()]})
     };
     let base = at(Level::Baseline, LATEST_MINOR);
-    assert!(pss_rules(&findings(&docs("v1.22"), &base)).is_empty(), "runAsUser is checked since v1.23");
+    assert!(
+        pss_rules(&findings(&docs("v1.22"), &base)).is_empty(),
+        "runAsUser is checked since v1.23"
+    );
     assert!(pss_rules(&findings(&docs("v1.23"), &base)).contains("PSS-017"));
     assert!(pss_rules(&findings(&docs("latest"), &base)).contains("PSS-017"));
     // PSA reads a version that does not parse as latest
@@ -555,15 +943,51 @@ fn every_pod_template_is_judged() {
     let template = json!({"metadata": {"labels": {"a": "b"}}, "spec": spec});
     let sel = json!({"matchLabels": {"a": "b"}});
     let kinds = vec![
-        ("Pod", json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": spec}), "spec.hostPID"),
-        ("Deployment", json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}), "spec.template.spec.hostPID"),
-        ("StatefulSet", json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "serviceName": "x", "template": template}}), "spec.template.spec.hostPID"),
-        ("DaemonSet", json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}), "spec.template.spec.hostPID"),
-        ("ReplicaSet", json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}), "spec.template.spec.hostPID"),
-        ("ReplicationController", json!({"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "x"}, "spec": {"template": template}}), "spec.template.spec.hostPID"),
-        ("Job", json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}, "spec": {"template": template}}), "spec.template.spec.hostPID"),
-        ("CronJob", json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x"}, "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}), "spec.jobTemplate.spec.template.spec.hostPID"),
-        ("DeploymentConfig", json!({"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "metadata": {"name": "x"}, "spec": {"template": template}}), "spec.template.spec.hostPID"),
+        (
+            "Pod",
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": spec}),
+            "spec.hostPID",
+        ),
+        (
+            "Deployment",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "StatefulSet",
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "serviceName": "x", "template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "DaemonSet",
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "ReplicaSet",
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "x"}, "spec": {"selector": sel, "template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "ReplicationController",
+            json!({"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "x"}, "spec": {"template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "Job",
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}, "spec": {"template": template}}),
+            "spec.template.spec.hostPID",
+        ),
+        (
+            "CronJob",
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x"}, "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+            "spec.jobTemplate.spec.template.spec.hostPID",
+        ),
+        (
+            "DeploymentConfig",
+            json!({"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "metadata": {"name": "x"}, "spec": {"template": template}}),
+            "spec.template.spec.hostPID",
+        ),
     ];
     for (kind, doc, path) in kinds {
         let f = findings(&doc, &at(Level::Baseline, LATEST_MINOR));
@@ -576,7 +1000,9 @@ fn every_pod_template_is_judged() {
 #[test]
 fn the_webhook_decides_by_the_namespace_level_it_is_configured_with() {
     use compliance::webhook::{decide_body, Config, Outcome};
-    let rules = compliance::policy::load(&[]).unwrap().restricted_to(compliance::policy::Scope::Object);
+    let rules = compliance::policy::load(&[])
+        .unwrap()
+        .restricted_to(compliance::policy::Scope::Object);
     // passes K8S-001..004 and baseline; restricted wants capabilities dropped and seccomp
     let pod = json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
@@ -598,7 +1024,9 @@ fn the_webhook_decides_by_the_namespace_level_it_is_configured_with() {
         .unwrap()
     };
     let mut settings = Settings::default();
-    settings.namespaces.insert("payments".into(), (Level::Restricted, LATEST_MINOR));
+    settings
+        .namespaces
+        .insert("payments".into(), (Level::Restricted, LATEST_MINOR));
     let cfg = Config {
         pod_security: settings,
         ..Config::default()
@@ -641,5 +1069,10 @@ fn psa_fixtures_are_decided_as_psa_decides_them() {
     }
     println!("PSA fixtures: {checked} pods, {} decided otherwise", failures.len());
     assert!(checked > 2000, "{checked}");
-    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

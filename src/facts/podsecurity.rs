@@ -50,7 +50,14 @@ struct Coverage {
 }
 
 /// Emits the PSS entities of a pod template under workload `wl_id`.
-pub(super) fn emit(doc: &Document, t: &Template<'_>, wl_id: &str, applied: &Applied, display: &str, out: &mut Vec<Resource>) {
+pub(super) fn emit(
+    doc: &Document,
+    t: &Template<'_>,
+    wl_id: &str,
+    applied: &Applied,
+    display: &str,
+    out: &mut Vec<Resource>,
+) {
     let spec = t.spec.as_ref();
     let windows = spec.os.as_ref().is_some_and(|o| o.name == "windows");
     let user_namespace = spec.host_users == Some(false);
@@ -65,16 +72,31 @@ pub(super) fn emit(doc: &Document, t: &Template<'_>, wl_id: &str, applied: &Appl
     // containers, init containers, ephemeral containers (as PSA's visitContainers)
     let mut all: Vec<(Container, &'static str, String)> = Vec::new();
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        all.push((c.clone(), "initContainer", path::index(&path::key(&t.path, "initContainers"), i)));
+        all.push((
+            c.clone(),
+            "initContainer",
+            path::index(&path::key(&t.path, "initContainers"), i),
+        ));
     }
     for (i, c) in spec.containers.iter().enumerate() {
-        all.push((c.clone(), "container", path::index(&path::key(&t.path, "containers"), i)));
+        all.push((
+            c.clone(),
+            "container",
+            path::index(&path::key(&t.path, "containers"), i),
+        ));
     }
     for (i, e) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        let Some(c) = serde_json::to_value(e).ok().and_then(|v| serde_json::from_value::<Container>(v).ok()) else {
+        let Some(c) = serde_json::to_value(e)
+            .ok()
+            .and_then(|v| serde_json::from_value::<Container>(v).ok())
+        else {
             continue;
         };
-        all.push((c, "ephemeralContainer", path::index(&path::key(&t.path, "ephemeralContainers"), i)));
+        all.push((
+            c,
+            "ephemeralContainer",
+            path::index(&path::key(&t.path, "ephemeralContainers"), i),
+        ));
     }
 
     let mut cover = Coverage {
@@ -92,17 +114,13 @@ pub(super) fn emit(doc: &Document, t: &Template<'_>, wl_id: &str, applied: &Appl
         }
         let apparmor_key = format!("{APPARMOR_PREFIX}{}", c.name);
         let seccomp_key = format!("{SECCOMP_PREFIX}{}", c.name);
-        let apparmor_annotation = annotations.get(&apparmor_key).map(|v| (v.clone(), ann_path(&apparmor_key)));
-        let seccomp_annotation = annotations.get(&seccomp_key).map(|v| (v.clone(), ann_path(&seccomp_key)));
-        let r = container(
-            doc,
-            c,
-            scope,
-            cpath,
-            display,
-            apparmor_annotation,
-            seccomp_annotation,
-        );
+        let apparmor_annotation = annotations
+            .get(&apparmor_key)
+            .map(|v| (v.clone(), ann_path(&apparmor_key)));
+        let seccomp_annotation = annotations
+            .get(&seccomp_key)
+            .map(|v| (v.clone(), ann_path(&seccomp_key)));
+        let r = container(doc, c, scope, cpath, display, apparmor_annotation, seccomp_annotation);
         children.push(applied.attrs(common(r, wl_id, windows, user_namespace)));
     }
 
@@ -117,7 +135,14 @@ pub(super) fn emit(doc: &Document, t: &Template<'_>, wl_id: &str, applied: &Appl
             .parent(Kind::Workload, wl_id)
             .str("name", v.name.clone())
             .str("type", kind.clone())
-            .field("type", if kind == "unknown" || v_is_bare(v) { vpath } else { path::key(&vpath, &kind) });
+            .field(
+                "type",
+                if kind == "unknown" || v_is_bare(v) {
+                    vpath
+                } else {
+                    path::key(&vpath, &kind)
+                },
+            );
         out.push(applied.attrs(r));
     }
 }
@@ -178,7 +203,10 @@ fn probe_hosts(c: &Container, cpath: &str) -> Vec<(String, String)> {
             );
         }
     }
-    if let Some(Lifecycle { post_start, pre_stop, .. }) = &c.lifecycle {
+    if let Some(Lifecycle {
+        post_start, pre_stop, ..
+    }) = &c.lifecycle
+    {
         for (name, h) in [("postStart", post_start), ("preStop", pre_stop)] {
             if let Some(h) = h {
                 push(
@@ -230,7 +258,11 @@ fn container(
         .filter_map(|(i, p)| p.host_port.filter(|h| *h != 0).map(|h| (h, i)))
         .collect();
     let hosts = probe_hosts(c, cpath);
-    let apparmor = sc.app_armor_profile.as_ref().map(|a| a.type_.clone()).unwrap_or_default();
+    let apparmor = sc
+        .app_armor_profile
+        .as_ref()
+        .map(|a| a.type_.clone())
+        .unwrap_or_default();
     let selinux = sc.se_linux_options.as_ref();
     let (se_type, se_user, se_role) = (
         selinux.and_then(|s| s.type_.clone()).unwrap_or_default(),
@@ -245,72 +277,83 @@ fn container(
         "ephemeralContainer" => format!("ephemeral container `{}`", c.name),
         _ => format!("container `{}`", c.name),
     };
-    Resource::new(Kind::SecurityContext, super::at(doc, cpath.to_string()), display.to_string())
-        .str("scope", scope)
-        .str("name", c.name.clone())
-        .str("owner", who)
-        .set("hostNamespaces", Vec::<String>::new())
-        .bool("privileged", sc.privileged == Some(true))
-        .set("capabilitiesAdded", added.clone())
-        .bool("dropsAll", drops_all)
-        .bool(
-            "hostProcess",
-            sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true),
-        )
-        .set("hostPorts", ports.iter().map(|(h, _)| h.to_string()))
-        .set("probeHosts", hosts.iter().map(|(h, _)| h.clone()))
-        .str("appArmor", apparmor.clone())
-        .str("appArmorAnnotation", aa_value.clone().unwrap_or_default())
-        .str("seLinuxType", se_type)
-        .str("seLinuxUser", se_user.clone())
-        .str("seLinuxRole", se_role.clone())
-        .str("procMount", sc.proc_mount.clone().unwrap_or_default())
-        .str("seccomp", seccomp.clone())
-        .str("seccompAnnotation", sc_value.clone().unwrap_or_default())
-        .set("forbiddenSysctls", Vec::<String>::new())
-        .str("escalation", opt_bool(sc.allow_privilege_escalation))
-        .str("runAsNonRoot", opt_bool(sc.run_as_non_root))
-        .bool("runAsUserZero", sc.run_as_user == Some(0))
-        .set("withoutRunAsNonRoot", Vec::<String>::new())
-        .set("withoutSeccomp", Vec::<String>::new())
-        .field("hostProcess", path::keys(&sp, "windowsOptions.hostProcess"))
-        .field("privileged", path::key(&sp, "privileged"))
-        .field("capabilitiesAdded", path::keys(&sp, "capabilities.add"))
-        .field("dropsAll", path::keys(&sp, "capabilities.drop"))
-        .field(
-            "restrictedCapabilities",
-            path::keys(&sp, if drops_all { "capabilities.add" } else { "capabilities.drop" }),
-        )
-        .field(
-            "hostPorts",
-            ports.first().map_or_else(
-                || path::key(cpath, "ports"),
-                |(_, i)| path::key(&path::index(&path::key(cpath, "ports"), *i), "hostPort"),
-            ),
-        )
-        .field(
-            "probeHosts",
-            hosts.first().map_or_else(|| cpath.to_string(), |(_, p)| p.clone()),
-        )
-        .field(
-            "appArmor",
-            match (&aa_path, apparmor.is_empty()) {
-                (Some(p), true) => p.clone(),
-                _ => path::keys(&sp, "appArmorProfile.type"),
+    Resource::new(
+        Kind::SecurityContext,
+        super::at(doc, cpath.to_string()),
+        display.to_string(),
+    )
+    .str("scope", scope)
+    .str("name", c.name.clone())
+    .str("owner", who)
+    .set("hostNamespaces", Vec::<String>::new())
+    .bool("privileged", sc.privileged == Some(true))
+    .set("capabilitiesAdded", added.clone())
+    .bool("dropsAll", drops_all)
+    .bool(
+        "hostProcess",
+        sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true),
+    )
+    .set("hostPorts", ports.iter().map(|(h, _)| h.to_string()))
+    .set("probeHosts", hosts.iter().map(|(h, _)| h.clone()))
+    .str("appArmor", apparmor.clone())
+    .str("appArmorAnnotation", aa_value.clone().unwrap_or_default())
+    .str("seLinuxType", se_type)
+    .str("seLinuxUser", se_user.clone())
+    .str("seLinuxRole", se_role.clone())
+    .str("procMount", sc.proc_mount.clone().unwrap_or_default())
+    .str("seccomp", seccomp.clone())
+    .str("seccompAnnotation", sc_value.clone().unwrap_or_default())
+    .set("forbiddenSysctls", Vec::<String>::new())
+    .str("escalation", opt_bool(sc.allow_privilege_escalation))
+    .str("runAsNonRoot", opt_bool(sc.run_as_non_root))
+    .bool("runAsUserZero", sc.run_as_user == Some(0))
+    .set("withoutRunAsNonRoot", Vec::<String>::new())
+    .set("withoutSeccomp", Vec::<String>::new())
+    .field("hostProcess", path::keys(&sp, "windowsOptions.hostProcess"))
+    .field("privileged", path::key(&sp, "privileged"))
+    .field("capabilitiesAdded", path::keys(&sp, "capabilities.add"))
+    .field("dropsAll", path::keys(&sp, "capabilities.drop"))
+    .field(
+        "restrictedCapabilities",
+        path::keys(
+            &sp,
+            if drops_all {
+                "capabilities.add"
+            } else {
+                "capabilities.drop"
             },
-        )
-        .field("seLinux", selinux_field(&sp, &se_user, &se_role))
-        .field("procMount", path::key(&sp, "procMount"))
-        .field(
-            "seccomp",
-            match (&sc_path, seccomp.is_empty()) {
-                (Some(p), true) => p.clone(),
-                _ => path::keys(&sp, "seccompProfile.type"),
-            },
-        )
-        .field("escalation", path::key(&sp, "allowPrivilegeEscalation"))
-        .field("runAsNonRoot", path::key(&sp, "runAsNonRoot"))
-        .field("runAsUserZero", path::key(&sp, "runAsUser"))
+        ),
+    )
+    .field(
+        "hostPorts",
+        ports.first().map_or_else(
+            || path::key(cpath, "ports"),
+            |(_, i)| path::key(&path::index(&path::key(cpath, "ports"), *i), "hostPort"),
+        ),
+    )
+    .field(
+        "probeHosts",
+        hosts.first().map_or_else(|| cpath.to_string(), |(_, p)| p.clone()),
+    )
+    .field(
+        "appArmor",
+        match (&aa_path, apparmor.is_empty()) {
+            (Some(p), true) => p.clone(),
+            _ => path::keys(&sp, "appArmorProfile.type"),
+        },
+    )
+    .field("seLinux", selinux_field(&sp, &se_user, &se_role))
+    .field("procMount", path::key(&sp, "procMount"))
+    .field(
+        "seccomp",
+        match (&sc_path, seccomp.is_empty()) {
+            (Some(p), true) => p.clone(),
+            _ => path::keys(&sp, "seccompProfile.type"),
+        },
+    )
+    .field("escalation", path::key(&sp, "allowPrivilegeEscalation"))
+    .field("runAsNonRoot", path::key(&sp, "runAsNonRoot"))
+    .field("runAsUserZero", path::key(&sp, "runAsUser"))
 }
 
 fn pod(
@@ -338,14 +381,22 @@ fn pod(
         .filter(|(_, s)| !safe_sysctl(&s.name, version))
         .map(|(i, s)| (i, s.name.clone()))
         .collect();
-    let apparmor = psc.app_armor_profile.as_ref().map(|a| a.type_.clone()).unwrap_or_default();
+    let apparmor = psc
+        .app_armor_profile
+        .as_ref()
+        .map(|a| a.type_.clone())
+        .unwrap_or_default();
     let selinux = psc.se_linux_options.as_ref();
     let (se_type, se_user, se_role) = (
         selinux.and_then(|s| s.type_.clone()).unwrap_or_default(),
         selinux.and_then(|s| s.user.clone()).unwrap_or_default(),
         selinux.and_then(|s| s.role.clone()).unwrap_or_default(),
     );
-    let seccomp = psc.seccomp_profile.as_ref().map(|p| p.type_.clone()).unwrap_or_default();
+    let seccomp = psc
+        .seccomp_profile
+        .as_ref()
+        .map(|p| p.type_.clone())
+        .unwrap_or_default();
     let seccomp_annotation = t.annotations.get(SECCOMP_POD).cloned();
     // an AppArmor annotation for a container the pod does not have is still judged (PSA
     // reads every key with the prefix): it is the pod's
@@ -356,70 +407,74 @@ fn pod(
         .chain(spec.init_containers.iter().flatten().map(|c| c.name.clone()))
         .chain(spec.ephemeral_containers.iter().flatten().map(|c| c.name.clone()))
         .collect();
-    let stray_apparmor = t
-        .annotations
-        .iter()
-        .find(|(k, _)| k.strip_prefix(APPARMOR_PREFIX).is_some_and(|n| !names.iter().any(|c| c == n)));
-    Resource::new(Kind::SecurityContext, super::at(doc, t.path.clone()), display.to_string())
-        .str("scope", "pod")
-        .str("name", doc.name.clone())
-        .str("owner", "the pod")
-        .set("hostNamespaces", host_set.iter().map(|s| (*s).to_string()))
-        .bool("privileged", false)
-        .set("capabilitiesAdded", Vec::<String>::new())
-        .bool("dropsAll", true)
-        .bool(
-            "hostProcess",
-            psc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true),
-        )
-        .set("hostPorts", Vec::<String>::new())
-        .set("probeHosts", Vec::<String>::new())
-        .str("appArmor", apparmor.clone())
-        .str(
-            "appArmorAnnotation",
-            stray_apparmor.map(|(_, v)| v.clone()).unwrap_or_default(),
-        )
-        .str("seLinuxType", se_type)
-        .str("seLinuxUser", se_user.clone())
-        .str("seLinuxRole", se_role.clone())
-        .str("procMount", "")
-        .str("seccomp", seccomp.clone())
-        .str("seccompAnnotation", seccomp_annotation.clone().unwrap_or_default())
-        .set("forbiddenSysctls", sysctls.iter().map(|(_, n)| n.clone()))
-        .str("escalation", "false")
-        .str("runAsNonRoot", opt_bool(psc.run_as_non_root))
-        .bool("runAsUserZero", psc.run_as_user == Some(0))
-        .set("withoutRunAsNonRoot", cover.without_run_as_non_root.clone())
-        .set("withoutSeccomp", cover.without_seccomp.clone())
-        .field(
-            "hostNamespaces",
-            path::key(&t.path, host_set.first().copied().unwrap_or("hostNetwork")),
-        )
-        .field("hostProcess", path::keys(&sp, "windowsOptions.hostProcess"))
-        .field(
-            "appArmor",
-            match (stray_apparmor, apparmor.is_empty()) {
-                (Some((k, _)), true) => ann_path(k),
-                _ => path::keys(&sp, "appArmorProfile.type"),
-            },
-        )
-        .field("seLinux", selinux_field(&sp, &se_user, &se_role))
-        .field(
-            "seccomp",
-            match (&seccomp_annotation, seccomp.is_empty()) {
-                (Some(_), true) => ann_path(SECCOMP_POD),
-                _ => path::keys(&sp, "seccompProfile.type"),
-            },
-        )
-        .field(
-            "forbiddenSysctls",
-            sysctls.first().map_or_else(
-                || path::key(&sp, "sysctls"),
-                |(i, _)| path::key(&path::index(&path::key(&sp, "sysctls"), *i), "name"),
-            ),
-        )
-        .field("runAsNonRoot", path::key(&sp, "runAsNonRoot"))
-        .field("runAsUserZero", path::key(&sp, "runAsUser"))
-        .field("withoutRunAsNonRoot", path::key(&sp, "runAsNonRoot"))
-        .field("withoutSeccomp", path::keys(&sp, "seccompProfile.type"))
+    let stray_apparmor = t.annotations.iter().find(|(k, _)| {
+        k.strip_prefix(APPARMOR_PREFIX)
+            .is_some_and(|n| !names.iter().any(|c| c == n))
+    });
+    Resource::new(
+        Kind::SecurityContext,
+        super::at(doc, t.path.clone()),
+        display.to_string(),
+    )
+    .str("scope", "pod")
+    .str("name", doc.name.clone())
+    .str("owner", "the pod")
+    .set("hostNamespaces", host_set.iter().map(|s| (*s).to_string()))
+    .bool("privileged", false)
+    .set("capabilitiesAdded", Vec::<String>::new())
+    .bool("dropsAll", true)
+    .bool(
+        "hostProcess",
+        psc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true),
+    )
+    .set("hostPorts", Vec::<String>::new())
+    .set("probeHosts", Vec::<String>::new())
+    .str("appArmor", apparmor.clone())
+    .str(
+        "appArmorAnnotation",
+        stray_apparmor.map(|(_, v)| v.clone()).unwrap_or_default(),
+    )
+    .str("seLinuxType", se_type)
+    .str("seLinuxUser", se_user.clone())
+    .str("seLinuxRole", se_role.clone())
+    .str("procMount", "")
+    .str("seccomp", seccomp.clone())
+    .str("seccompAnnotation", seccomp_annotation.clone().unwrap_or_default())
+    .set("forbiddenSysctls", sysctls.iter().map(|(_, n)| n.clone()))
+    .str("escalation", "false")
+    .str("runAsNonRoot", opt_bool(psc.run_as_non_root))
+    .bool("runAsUserZero", psc.run_as_user == Some(0))
+    .set("withoutRunAsNonRoot", cover.without_run_as_non_root.clone())
+    .set("withoutSeccomp", cover.without_seccomp.clone())
+    .field(
+        "hostNamespaces",
+        path::key(&t.path, host_set.first().copied().unwrap_or("hostNetwork")),
+    )
+    .field("hostProcess", path::keys(&sp, "windowsOptions.hostProcess"))
+    .field(
+        "appArmor",
+        match (stray_apparmor, apparmor.is_empty()) {
+            (Some((k, _)), true) => ann_path(k),
+            _ => path::keys(&sp, "appArmorProfile.type"),
+        },
+    )
+    .field("seLinux", selinux_field(&sp, &se_user, &se_role))
+    .field(
+        "seccomp",
+        match (&seccomp_annotation, seccomp.is_empty()) {
+            (Some(_), true) => ann_path(SECCOMP_POD),
+            _ => path::keys(&sp, "seccompProfile.type"),
+        },
+    )
+    .field(
+        "forbiddenSysctls",
+        sysctls.first().map_or_else(
+            || path::key(&sp, "sysctls"),
+            |(i, _)| path::key(&path::index(&path::key(&sp, "sysctls"), *i), "name"),
+        ),
+    )
+    .field("runAsNonRoot", path::key(&sp, "runAsNonRoot"))
+    .field("runAsUserZero", path::key(&sp, "runAsUser"))
+    .field("withoutRunAsNonRoot", path::key(&sp, "runAsNonRoot"))
+    .field("withoutSeccomp", path::keys(&sp, "seccompProfile.type"))
 }

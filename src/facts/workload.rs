@@ -33,7 +33,11 @@ fn from_template<'a>(doc: &Document, t: &'a PodTemplateSpec, p: &str) -> Option<
         spec: Cow::Borrowed(t.spec.as_ref()?),
         path: spec_path,
         labels: labels_of(t.metadata.as_ref()),
-        annotations: t.metadata.as_ref().and_then(|m| m.annotations.clone()).unwrap_or_default(),
+        annotations: t
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.clone())
+            .unwrap_or_default(),
         annotations_path,
     })
 }

@@ -169,6 +169,10 @@ pub struct Report {
     pub waivers: Vec<crate::waiver::WaiverStatus>,
     /// The `--baseline` comparison; `null` without one.
     pub baseline: Option<crate::baseline::Summary>,
+    /// The Pod Security Standards level each workload was judged at, and why; left out
+    /// of the JSON when there is no workload.
+    #[serde(rename = "podSecurity", skip_serializing_if = "Vec::is_empty")]
+    pub pod_security: Vec<crate::pss::WorkloadLevel>,
     pub audit: Audit,
     /// `--max-findings`: the text report lists at most this many findings (the totals count
     /// all). Not part of any file format.
