@@ -1076,3 +1076,77 @@ fn psa_fixtures_are_decided_as_psa_decides_them() {
         failures.join("\n")
     );
 }
+
+/// `--pod-security` and `podSecurity` reach the check; the flag overrides the
+/// configuration's default; a level that is not one is an error at its line.
+#[test]
+fn the_flag_and_the_configuration_choose_the_level() {
+    use assert_cmd::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let mut pod = compliant();
+    set(&mut pod, "/spec/containers/0/securityContext/capabilities", json!({})); // restricted only
+    std::fs::write(dir.path().join("pod.yaml"), serde_yaml::to_string(&pod).unwrap()).unwrap();
+    let rules_of = |args: &[&str]| -> (BTreeSet<String>, Value) {
+        let out = Command::cargo_bin("compliance")
+            .unwrap()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--format", "json", "--now", "2026-11-24T00:00:00Z"])
+            .args(args)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| json!({"stderr": String::from_utf8_lossy(&out.stderr)}));
+        let ids = v["findings"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .filter_map(|x| x["rule"].as_str())
+                    .filter(|r| r.starts_with("PSS-"))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        (ids, v)
+    };
+    assert!(rules_of(&[]).0.is_empty(), "baseline by default");
+    let (ids, report) = rules_of(&["--pod-security", "restricted"]);
+    assert_eq!(ids, ["PSS-019".to_string()].into_iter().collect());
+    assert_eq!(report["podSecurity"][0]["level"], "restricted");
+    assert_eq!(
+        report["podSecurity"][0]["reason"],
+        "restricted latest: `--pod-security` level"
+    );
+    std::fs::write(
+        dir.path().join(".compliance.yaml"),
+        "podSecurity:\n  default: restricted\n  namespaces:\n    other: privileged\n",
+    )
+    .unwrap();
+    let (ids, report) = rules_of(&[]);
+    assert_eq!(ids, ["PSS-019".to_string()].into_iter().collect(), "{report}");
+    assert_eq!(
+        report["podSecurity"][0]["reason"],
+        "restricted latest: configuration `podSecurity` level"
+    );
+    assert!(
+        rules_of(&["--pod-security", "privileged"]).0.is_empty(),
+        "the flag overrides the file"
+    );
+    std::fs::write(
+        dir.path().join(".compliance.yaml"),
+        "failOn: high\npodSecurity: strict\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("compliance")
+        .unwrap()
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(".compliance.yaml:2:") && err.contains("podSecurity"),
+        "{err}"
+    );
+}
