@@ -44,6 +44,8 @@ pub struct Config {
     pub output: OutputConfig,
     #[serde(default)]
     pub render: RenderConfig,
+    /// Pod Security Standards level(s): see [`crate::facts::pss::Config`].
+    pub pod_security: Option<crate::facts::pss::Config>,
 }
 
 /// `render:`: how Helm charts and Kustomize overlays are rendered.
@@ -193,6 +195,8 @@ pub struct File {
     pub output_dir: Option<PathBuf>,
     /// Rendering settings, paths resolved.
     pub render: crate::input::render::Settings,
+    /// `podSecurity`, when given.
+    pub pod_security: Option<crate::facts::pss::Settings>,
 }
 
 impl File {
@@ -208,6 +212,9 @@ impl File {
         opts.rule_settings = self.rules.clone();
         opts.config = Some(self.digest.clone());
         opts.render = self.render.clone();
+        if let Some(p) = &self.pod_security {
+            opts.pod_security = p.clone();
+        }
     }
 }
 
@@ -280,6 +287,18 @@ pub fn read(path: &Path) -> Result<File> {
             }
         }
     }
+    let pod_security = match config
+        .pod_security
+        .as_ref()
+        .map(crate::facts::pss::Config::settings)
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(m) => {
+            diags.push(origin("podSecurity").diagnostic(format!("`podSecurity`: {m}")));
+            None
+        }
+    };
     if !diags.is_empty() {
         return Err(Error::Config(diags));
     }
@@ -323,6 +342,7 @@ pub fn read(path: &Path) -> Result<File> {
                 max_output: d.max_output,
             }
         },
+        pod_security,
     })
 }
 
@@ -526,6 +546,8 @@ pub struct Options {
     pub config: Option<InputDigest>,
     /// How Helm charts and Kustomize overlays are rendered.
     pub render: crate::input::render::Settings,
+    /// Pod Security Standards level (`--pod-security`, `podSecurity`).
+    pub pod_security: crate::facts::pss::Settings,
 }
 
 impl Options {
@@ -546,6 +568,7 @@ impl Options {
             rule_settings: RuleSettings::default(),
             config: None,
             render: crate::input::render::Settings::default(),
+            pod_security: crate::facts::pss::Settings::default(),
         }
     }
 

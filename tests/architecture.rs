@@ -27,7 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "report",
         &["findings", "engine", "scan", "facts", "input", "base", "secrets"],
     ),
-    ("config", &["findings", "engine", "input", "base", "secrets"]),
+    ("config", &["findings", "engine", "facts", "input", "base", "secrets"]),
     (
         "check",
         &[

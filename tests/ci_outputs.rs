@@ -530,8 +530,8 @@ fn junit_has_a_test_case_per_rule_and_resource_with_the_expected_counts() {
     assert_eq!((errors, skipped), (0, 0));
     assert_eq!(
         (failures, tests),
-        (23, 95),
-        "examples/deploy: 23 failing pairs, 72 clean rules"
+        (23, 114),
+        "examples/deploy: 23 failing pairs, 91 clean rules"
     );
     let failing: BTreeSet<(&str, &str)> = j
         .cases

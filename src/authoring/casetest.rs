@@ -40,6 +40,9 @@ pub struct Expected {
     /// Waivers, by where they are written, and what became of them.
     #[serde(default)]
     pub waivers: Vec<ExpectedWaiver>,
+    /// The `--pod-security` level of the case's check (default: baseline).
+    #[serde(rename = "podSecurity")]
+    pub pod_security: Option<crate::facts::pss::Level>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,11 +293,15 @@ pub fn run_case(dir: &Path, policy_dirs: &[PathBuf]) -> CaseResult {
 /// clock, git left out.
 pub fn check_case(dir: &Path, expected: &Expected, rules: &RuleSet) -> crate::Result<Report> {
     let now = check::parse_now(expected.now.as_deref().unwrap_or(DEFAULT_NOW))?;
-    let opts = Options {
+    let mut opts = Options {
         exclude: vec![EXPECTED.to_string()],
         git: false,
         ..Options::new(vec![dir.to_path_buf()], now)
     };
+    if let Some(level) = expected.pod_security {
+        opts.pod_security.default = level;
+        opts.pod_security.source = "`--pod-security`".to_string();
+    }
     check::run_with_rules(&opts, None, rules)
 }
 

@@ -19,8 +19,19 @@ pub fn evaluate_documents(
     names: &[String],
     now: DateTime<Utc>,
 ) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    evaluate_documents_with(rules, docs, names, now, &facts::pss::Settings::default())
+}
+
+/// [`evaluate_documents`] at the Pod Security Standards level of `pod_security`.
+pub fn evaluate_documents_with(
+    rules: &RuleSet,
+    docs: &[Document],
+    names: &[String],
+    now: DateTime<Utc>,
+    pod_security: &facts::pss::Settings,
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let resources = facts::build(docs, now);
+    let resources = facts::build_with(docs, now, pod_security);
     let evaluation = evaluate::run(rules, &resources, &stamp)?;
     let inputs: Vec<Input> = names
         .iter()

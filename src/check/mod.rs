@@ -6,7 +6,7 @@
 mod documents;
 mod files;
 
-pub use documents::evaluate_documents;
+pub use documents::{evaluate_documents, evaluate_documents_with};
 
 use crate::base::error::Result;
 use crate::base::timings::Timings;
@@ -46,7 +46,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     clock.lap("read+parse");
 
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut resources = facts::build(&read.docs, opts.now);
+    let mut resources = facts::build_with(&read.docs, opts.now, &opts.pod_security);
     resources.extend(files::scanned_facts(&read, &git));
     // what waivers need of the documents; the documents themselves go before the entity
     // store is built, so that the two never take memory at the same time
@@ -92,6 +92,7 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         rules,
         inputs: files::digests(&inputs),
         objects: subjects,
+        pod_security: facts::pss::levels(&resources),
         now,
     });
     // the output boundary: every field masked once, here, so that every format, the

@@ -70,6 +70,11 @@ pub struct InputArgs {
     /// inventory with, read from anywhere (repeatable).
     #[arg(long = "inventory-snapshot", value_name = "FILE")]
     inventory_snapshot: Vec<PathBuf>,
+    /// Pod Security Standards level of the PSS-* rules for workloads whose namespace has
+    /// no `pod-security.kubernetes.io/enforce` label in the checked tree
+    /// [default: the configuration's `podSecurity`, else baseline].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pod_security: Option<crate::facts::pss::Level>,
 }
 
 impl InputArgs {
@@ -108,6 +113,10 @@ impl InputArgs {
             r.timeout = std::time::Duration::from_secs(s);
         }
         r.enabled &= !self.no_render;
+        if let Some(level) = self.pod_security {
+            opts.pod_security.default = level;
+            opts.pod_security.source = "`--pod-security`".to_string();
+        }
         Ok((opts, file, stdin))
     }
 }

@@ -38,6 +38,10 @@ pub struct WebhookArgs {
     /// kube-system and the webhook's own, from the POD_NAMESPACE environment variable).
     #[arg(long = "exclude-namespace", value_name = "NS")]
     exclude_namespace: Vec<String>,
+    /// Pod Security Standards level for namespaces the configuration's `podSecurity` does
+    /// not list [default: the configuration's, else baseline].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pod_security: Option<crate::facts::pss::Level>,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +126,11 @@ pub fn run(a: WebhookArgs) -> Exit {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
+    let mut pod_security = file.as_ref().and_then(|f| f.pod_security.clone()).unwrap_or_default();
+    if let Some(level) = a.pod_security {
+        pod_security.default = level;
+        pod_security.source = "`--pod-security`".to_string();
+    }
     let (mut policy_dirs, rule_settings) = file.map(|f| (f.policies, f.rules)).unwrap_or_default();
     policy_dirs.extend(a.policies);
     let rules = match check::load_rules(&policy_dirs).and_then(|r| rule_settings.apply(r)) {
@@ -131,6 +140,7 @@ pub fn run(a: WebhookArgs) -> Exit {
     let config = crate::webhook::Config {
         mode: a.mode,
         exclude_namespaces: crate::webhook::Config::excluded(a.exclude_namespace, std::env::var("POD_NAMESPACE").ok()),
+        pod_security,
     };
     let settings = crate::webhook::server::Settings {
         listen: a.listen,

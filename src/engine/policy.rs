@@ -25,6 +25,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("policies/rbac.cedar", include_str!("../../policies/rbac.cedar")),
     (
+        "policies/pod-security.cedar",
+        include_str!("../../policies/pod-security.cedar"),
+    ),
+    (
         "policies/tls-network.cedar",
         include_str!("../../policies/tls-network.cedar"),
     ),
@@ -56,6 +60,9 @@ pub struct Rule {
     /// A Bool fact that makes an examined entity count as evidence for the rule's
     /// checklist controls (a feature-flag ConfigMap is no evidence of HTTPS).
     pub evidence: Option<String>,
+    /// `@profile`: the Pod Security Standards level a `PSS-*` rule belongs to
+    /// (`baseline` or `restricted`); findings below the enforced level are one severity lower.
+    pub profile: Option<String>,
     /// `resource is T` in the scope; `None` applies to every type.
     pub applies_to: Option<Kind>,
     /// `@scope`: what the rule needs to see. The admission webhook evaluates only
@@ -492,6 +499,7 @@ fn rule_of(p: &Policy, id: &str, src: &Source, offset: usize) -> Result<Rule, St
         message: p.annotation("message").map(str::to_string),
         field: p.annotation("field").map(str::to_string),
         evidence: p.annotation("evidence").map(str::to_string),
+        profile: p.annotation("profile").map(str::to_string),
         applies_to,
         scope,
         source: if src.builtin {
@@ -544,7 +552,8 @@ mod tests {
                     "retention",
                     "backend-hygiene",
                     "authentication",
-                    "monitoring"
+                    "monitoring",
+                    "pod-security"
                 ]
                 .contains(&r.category.as_str()),
                 "{}: {}",

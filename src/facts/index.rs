@@ -59,6 +59,8 @@ pub struct Index {
     pub has_objects: bool,
     /// Some SecurityProfile declares a `rateLimit` (the application limits request rates).
     pub profile_rate_limit: bool,
+    /// The Pod Security Standards level of each namespace (see [`crate::pss`]).
+    pub pod_security: crate::facts::pss::Namespaces,
 }
 
 /// The index of the first egress rule that lets every destination through on every port.
@@ -98,9 +100,9 @@ impl Index {
             ) {
                 ix.has_objects = true;
             }
-            if let Some(t) = super::workload::template(d) {
-                let environment = super::workload::environment(&d.labels(), &t.labels, &ns);
-                for secret in super::workload::secret_names(&t.spec) {
+            if let Some(t) = super::template::template(d) {
+                let environment = super::template::environment(&d.labels(), &t.labels, &ns);
+                for secret in super::template::secret_names(&t.spec) {
                     ix.secret_users
                         .entry((ns.clone(), secret))
                         .or_default()

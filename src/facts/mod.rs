@@ -9,10 +9,13 @@ mod index;
 mod keys;
 pub mod model;
 mod objects;
+mod podsecurity;
 mod profile;
+pub mod pss;
 mod rbac;
 mod retention;
 mod selector;
+mod template;
 mod workload;
 
 pub use index::Index;
@@ -25,7 +28,19 @@ use std::collections::BTreeMap;
 
 /// Everything the engine evaluates, in a deterministic order.
 pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
-    let index = Index::build(docs);
+    build_with(docs, now, &crate::facts::pss::Settings::default())
+}
+
+/// [`build`] with the Pod Security Standards settings of the run (`--pod-security`,
+/// `podSecurity`); Namespace manifests of `docs` with pod-security labels override them.
+pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::facts::pss::Settings) -> Vec<Resource> {
+    let mut index = Index::build(docs);
+    index.pod_security = crate::facts::pss::Namespaces::new(
+        pod_security.clone(),
+        docs.iter()
+            .filter(|d| d.kind == "Namespace" && d.api_version == "v1")
+            .map(|d| (d.name.as_str(), d.labels())),
+    );
     let mut out: Vec<Resource> = docs
         .par_iter()
         .flat_map_iter(|d| {

@@ -29,10 +29,12 @@ pub enum Kind {
     GatewayModel,
     GatewaySecret,
     KeyDrift,
+    SecurityContext,
+    Volume,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Namespace,
         Kind::Object,
         Kind::Workload,
@@ -55,6 +57,8 @@ impl Kind {
         Kind::GatewayModel,
         Kind::GatewaySecret,
         Kind::KeyDrift,
+        Kind::SecurityContext,
+        Kind::Volume,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +85,8 @@ impl Kind {
             Kind::GatewayModel => "GatewayModel",
             Kind::GatewaySecret => "GatewaySecret",
             Kind::KeyDrift => "KeyDrift",
+            Kind::SecurityContext => "SecurityContext",
+            Kind::Volume => "Volume",
         }
     }
 

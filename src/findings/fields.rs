@@ -52,6 +52,10 @@ pub fn each(report: &mut Report, f: &mut dyn FnMut(&mut String)) {
             f(s);
         }
     }
+    for l in &mut report.pod_security {
+        f(&mut l.resource);
+        f(&mut l.reason);
+    }
     let a = &mut report.audit;
     a.command_line.iter_mut().for_each(&mut *f);
     for i in a.inputs.iter_mut().chain(a.config.as_mut()) {

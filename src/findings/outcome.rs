@@ -110,6 +110,10 @@ pub struct Report {
     pub waivers: Vec<WaiverStatus>,
     /// The `--baseline` comparison; `null` without one.
     pub baseline: Option<BaselineSummary>,
+    /// The Pod Security Standards level each workload was judged at, and why; left out
+    /// of the JSON when there is no workload.
+    #[serde(rename = "podSecurity", skip_serializing_if = "Vec::is_empty")]
+    pub pod_security: Vec<crate::facts::pss::WorkloadLevel>,
     pub audit: Audit,
     /// `--max-findings`: the text report lists at most this many findings (the totals count
     /// all). Not part of any file format.
@@ -218,6 +222,7 @@ pub struct Parts<'a> {
     pub rules: &'a RuleSet,
     pub inputs: Vec<InputDigest>,
     pub objects: Vec<Subject>,
+    pub pod_security: Vec<crate::facts::pss::WorkloadLevel>,
 }
 
 impl Report {
@@ -249,6 +254,7 @@ impl Report {
             waived: p.waived,
             waivers: p.waivers,
             baseline: None,
+            pod_security: p.pod_security,
             audit: Audit {
                 tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
                 evaluated_at: p.now,

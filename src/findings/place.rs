@@ -69,7 +69,7 @@ pub fn findings(
     let file_name = |i: usize| inputs.get(i).map_or_else(String::new, |x| x.display.clone());
 
     // a large run has a finding for every few entities, each a dozen owned strings
-    let findings = eval
+    let mut findings: Vec<(Finding, usize)> = eval
         .hits
         .par_iter()
         .filter_map(|h| {
@@ -80,7 +80,7 @@ pub fn findings(
             let confidence = confidence(rule, r, &file_name(key.0));
             let finding = Finding {
                 rule: rule.id.clone(),
-                severity: confidence.adjust(rule.severity),
+                severity: crate::facts::pss::adjust(rule.profile.as_deref(), r, confidence.adjust(rule.severity)),
                 title: rule.title.clone(),
                 message: interpolate(rule.message.as_deref().unwrap_or(&rule.title), r),
                 file: file_name(key.0),
@@ -100,6 +100,7 @@ pub fn findings(
             Some((finding, h.resource))
         })
         .collect();
+    crate::facts::pss::fold_twins(&mut findings);
     let errors = eval
         .errors
         .iter()

@@ -87,6 +87,14 @@ pub fn write(report: &Report, out: &mut Sink<'_>) {
         };
         let _ = writeln!(out, "  {:<10} {:<12} {}", c.id, status, c.title);
     }
+    let levels = crate::facts::pss::summary(&report.pod_security);
+    if !levels.is_empty() {
+        let _ = writeln!(out, "\nPod Security Standards:");
+        for (reason, n) in levels {
+            let s = if n == 1 { "" } else { "s" };
+            let _ = writeln!(out, "  {n} workload{s} at {reason}");
+        }
+    }
     let _ = writeln!(out, "\n{}", totals_line(report));
     if !report.findings.is_empty() {
         let _ = writeln!(out, "by rule: {}", by_rule(report));

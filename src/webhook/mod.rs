@@ -39,6 +39,9 @@ pub struct Config {
     pub mode: Mode,
     /// Requests for objects in these namespaces are allowed without evaluation.
     pub exclude_namespaces: Vec<String>,
+    /// Pod Security Standards levels: a default and per-namespace levels (an
+    /// AdmissionReview does not carry the namespace's labels; see docs/pod-security.md).
+    pub pod_security: crate::facts::pss::Settings,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
         Config {
             mode: Mode::Deny,
             exclude_namespaces: vec!["kube-system".to_string()],
+            pod_security: crate::facts::pss::Settings::default(),
         }
     }
 }
@@ -209,7 +213,13 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     decision
         .errors
         .extend(loaded.errors.iter().map(|e| redact::redact_text(&e.message)));
-    let (findings, errors) = match check::evaluate_documents(rules, &loaded.docs, std::slice::from_ref(&object), now) {
+    let (findings, errors) = match check::evaluate_documents_with(
+        rules,
+        &loaded.docs,
+        std::slice::from_ref(&object),
+        now,
+        &cfg.pod_security,
+    ) {
         Ok(r) => r,
         Err(e) => {
             decision.errors.push(redact::redact_text(&e.to_string()));

@@ -214,6 +214,7 @@ fn excluded_namespaces_are_allowed_without_evaluation() {
     let custom = Config {
         mode: Mode::Deny,
         exclude_namespaces: vec!["compliance-system".into()],
+        ..Config::default()
     };
     let d = decide_json(
         &custom,
