@@ -57,13 +57,7 @@ fn key(k: &Value) -> Result<Key, ImportError> {
         .map(str::to_string)
         .or_else(|| id.clone())
         .unwrap_or_else(|| "unnamed".to_string());
-    let created_at = str_of(k, "created_at")
-        .and_then(date_of)
-        .ok_or_else(|| ImportError::MissingField {
-            endpoint: ENDPOINT.to_string(),
-            key: super::safe(&name),
-            field: "created_at",
-        })?;
+    let created_at = super::required(str_of(k, "created_at").and_then(date_of), ENDPOINT, &name, "created_at")?;
     let status = match str_of(k, "status") {
         Some("active") => "active",
         Some("inactive") => "disabled",

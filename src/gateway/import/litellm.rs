@@ -78,13 +78,7 @@ fn key(k: &Value, now: DateTime<Utc>) -> Result<Key, ImportError> {
         .or_else(|| masked.clone())
         .or_else(|| hash.as_ref().map(|h| format!("key-{}", h.get(..12).unwrap_or(h))))
         .unwrap_or_else(|| "unnamed".to_string());
-    let created_at = str_of(k, "created_at")
-        .and_then(date_of)
-        .ok_or_else(|| ImportError::MissingField {
-            endpoint: ENDPOINT.to_string(),
-            key: super::safe(&name),
-            field: "created_at",
-        })?;
+    let created_at = super::required(str_of(k, "created_at").and_then(date_of), ENDPOINT, &name, "created_at")?;
     let expires = str_of(k, "expires");
     let expired = expires
         .and_then(|e| DateTime::parse_from_rfc3339(e).ok())

@@ -149,6 +149,21 @@ pub(crate) fn date_of(s: &str) -> Option<String> {
 }
 
 /// `YYYY-MM-DD` of a Unix time in seconds.
+/// A date every key must carry (`created_at`): missing or unreadable fails the import with
+/// the endpoint and the key named, rather than a guessed date.
+pub(crate) fn required(
+    date: Option<String>,
+    endpoint: &str,
+    key: &str,
+    field: &'static str,
+) -> Result<String, ImportError> {
+    date.ok_or_else(|| ImportError::MissingField {
+        endpoint: endpoint.to_string(),
+        key: safe(key),
+        field,
+    })
+}
+
 pub(crate) fn date_of_unix(secs: i64) -> Option<String> {
     DateTime::from_timestamp(secs, 0).map(|d| d.format("%Y-%m-%d").to_string())
 }

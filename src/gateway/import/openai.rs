@@ -117,15 +117,8 @@ fn key(k: &Value, project: &str, project_name: Option<String>) -> Result<Key, Im
         .map(str::to_string)
         .or_else(|| id.clone())
         .unwrap_or_else(|| "unnamed".to_string());
-    let created_at = k
-        .get("created_at")
-        .and_then(Value::as_i64)
-        .and_then(date_of_unix)
-        .ok_or_else(|| ImportError::MissingField {
-            endpoint: ENDPOINT.to_string(),
-            key: super::safe(&name),
-            field: "created_at",
-        })?;
+    let created = k.get("created_at").and_then(Value::as_i64).and_then(date_of_unix);
+    let created_at = super::required(created, ENDPOINT, &name, "created_at")?;
     let owner = k.get("owner");
     let owner = match owner.and_then(|o| str_of(o, "type")) {
         Some("user") => owner
