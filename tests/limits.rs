@@ -111,11 +111,16 @@ fn files_over_the_size_limit_are_not_read() {
         message.contains("over the 1000-byte limit (--max-file-size): not read"),
         "{message}"
     );
-    // another file is skipped with a note, and its key is not reported
-    assert_eq!(r["summary"]["skipped"], 1);
-    assert_eq!(r["skipped"][0]["file"], "big.txt");
-    assert!(r["skipped"][0]["reason"].as_str().unwrap().contains("1000-byte limit"));
-    assert!(!r["findings"].to_string().contains("SRC-001"));
+    // another file is scanned in pieces (issue 12: padding must not hide a key): its key is
+    // reported at its line, and the file is not skipped
+    assert_eq!(r["summary"]["skipped"], 0);
+    let key = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "SRC-001" && f["file"] == "big.txt")
+        .unwrap_or_else(|| panic!("no SRC-001 in big.txt: {}", r["findings"]));
+    assert_eq!(key["line"], 1);
     good_file_checked(&r);
 
     // the default (8 MiB) reads both
@@ -482,5 +487,26 @@ fn a_source_file_with_thousands_of_keys_is_reported_up_to_the_cap() {
         .filter(|f| f["rule"] == "SRC-001")
         .count();
     assert_eq!(keys_reported, 2000);
+    good_file_checked(&r);
+}
+
+#[test]
+fn a_large_json_that_is_not_a_manifest_is_scanned_not_an_error() {
+    // a lock file over the cap (package-lock.json is often megabytes): not a manifest, so
+    // not an input error; a large binary is still skipped with a note
+    let lock = format!(
+        "{{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"packages\": {{\n{}  }}\n}}\n",
+        (0..60)
+            .map(|i| format!("    \"node_modules/p{i}\": {{\"version\": \"1.0.{i}\"}},\n"))
+            .collect::<String>()
+    );
+    let mut binary = vec![0u8; 3000];
+    binary[..4].copy_from_slice(b"\x89PNG");
+    let dir = folder_with(&[("package-lock.json", lock.as_bytes()), ("logo.png", &binary)]);
+    let (r, code) = check(dir.path(), &["--max-file-size", "1000"]);
+    assert!(errors(&r).is_empty(), "{:?}", errors(&r));
+    assert_ne!(code, 2);
+    assert_eq!(r["skipped"][0]["file"], "logo.png");
+    assert_eq!(r["summary"]["skipped"], 1);
     good_file_checked(&r);
 }

@@ -12,6 +12,10 @@ use crate::scan;
 use rayon::prelude::*;
 use std::collections::HashSet;
 
+/// A source file over `--max-file-size` is scanned in pieces up to this many times the
+/// limit (128 MiB by default); the rest of a larger file is an input error.
+pub const LARGE_FILE_FACTOR: u64 = 16;
+
 /// What reading one file gave: its parsed manifests, or its scan, or why it was skipped.
 pub(super) struct FileResult {
     pub(super) input: Input,
@@ -57,6 +61,19 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
             let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&lossy));
             out.loaded.errors.extend(scanned.truncated.take());
             out.scanned = Some(scanned);
+            return out;
+        }
+        Err(Unread::TooLarge(e, head)) if is_manifest && loader::looks_like_manifest(&head) => {
+            out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::TooLarge(..)) => {
+            let max = limits.max_file_bytes;
+            let piece = usize::try_from(max).unwrap_or(usize::MAX);
+            let large = scan::chunks::scan_large(i, &c.display, &c.path, piece, max.saturating_mul(LARGE_FILE_FACTOR));
+            out.input.digest = Some(large.digest);
+            out.loaded.errors.extend(large.error);
+            out.scanned = Some(large.scanned);
             return out;
         }
         Err(Unread::NotText(e, text)) => {

@@ -31,6 +31,10 @@ pub enum Unread {
     /// Text that is not UTF-8 (one Latin-1 byte): an error for a manifest, but a source
     /// file is scanned as read lossily, so that the byte cannot hide a key.
     NotUtf8(InputError, String, (String, u64)),
+    /// Text over the size cap: an error for a manifest; a source file is scanned in pieces
+    /// (`scan::chunks`), so that padding cannot hide a key.
+    /// Holds the file's first 64 KiB, to tell a manifest from another file.
+    TooLarge(InputError, String),
 }
 
 pub fn read(c: &Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
@@ -39,10 +43,18 @@ pub fn read(c: &Candidate, limits: &Limits) -> std::result::Result<(String, (Str
     let bytes = match read_file(&c.path, limits.max_file_bytes) {
         Ok(Contents::Bytes(b)) => b,
         Ok(Contents::TooLarge(size)) => {
-            return Err(note(format!(
+            let message = format!(
                 "file is {size} bytes, over the {}-byte limit (--max-file-size): not read",
                 limits.max_file_bytes
-            )))
+            );
+            // a large binary (an image, a model) is skipped like a small one
+            let head = head(&c.path);
+            return Err(if crate::input::guard::is_binary(&head) {
+                note(message)
+            } else {
+                let head = String::from_utf8_lossy(&head).into_owned();
+                Unread::TooLarge(InputError::new(&c.display, None, message), head)
+            });
         }
         Ok(Contents::NotAFile) => {
             return Err(Unread::Error(InputError::new(
@@ -98,4 +110,12 @@ fn utf16_text(bytes: &[u8]) -> Option<String> {
         }
     });
     char::decode_utf16(units).collect::<Result<String, _>>().ok()
+}
+
+/// The first 64 KiB of the file (empty when it cannot be read: the scan says why).
+fn head(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1 << 16);
+    let _ = std::fs::File::open(path).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
+    head
 }

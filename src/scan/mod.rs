@@ -5,6 +5,7 @@
 //! `.gitignore` and git's index. Results become `SourceFile` and `SourceMatch` entities, so
 //! the judgments stay in Cedar like every other rule.
 
+pub mod chunks;
 pub mod classify;
 pub mod detectors;
 pub mod git;
