@@ -127,9 +127,13 @@ fn standard_input_is_read_for_a_dash() {
 fn the_summary_line_says_one_resource_and_one_entity() {
     compliance()
         .args(["check", "-", "--now", NOW])
-        .write_stdin("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n")
+        .write_stdin(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n",
+        )
         .assert()
-        .stdout(predicate::str::contains("in 1 file (1 resource, 1 entity examined); 0 errors."));
+        .stdout(predicate::str::contains(
+            "in 1 file (1 resource, 1 entity examined); 0 errors.",
+        ));
 }
 
 #[test]

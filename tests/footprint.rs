@@ -62,16 +62,19 @@ fn the_release_profile_has_no_debug_info() {
 #[test]
 fn the_profiling_profile_is_release_with_line_tables() {
     let doc = manifest();
-    let profiling = doc["profile"]["profiling"].as_table().expect("a [profile.profiling] table");
+    let profiling = doc["profile"]["profiling"]
+        .as_table()
+        .expect("a [profile.profiling] table");
     assert_eq!(profiling["inherits"].as_str(), Some("release"));
     assert!(has_debug_info(profiling.get("debug")));
 }
 
 #[test]
 fn the_debug_info_reading_is_not_vacuous() {
-    let doc: DocumentMut = "[a]\ndebug = \"line-tables-only\"\n[b]\ndebug = 0\n[c]\ndebug = true\n[d]\ndebug = \"none\"\n"
-        .parse()
-        .unwrap();
+    let doc: DocumentMut =
+        "[a]\ndebug = \"line-tables-only\"\n[b]\ndebug = 0\n[c]\ndebug = true\n[d]\ndebug = \"none\"\n"
+            .parse()
+            .unwrap();
     assert!(has_debug_info(doc["a"].get("debug")));
     assert!(!has_debug_info(doc["b"].get("debug")));
     assert!(has_debug_info(doc["c"].get("debug")));

@@ -81,7 +81,11 @@ fn words(command: &str) -> Vec<String> {
 /// The binary's arguments for a README command, or `None` when it is not this tool.
 fn tool_args(command: &str) -> Option<Vec<String>> {
     let w = words(command);
-    for prefix in [&["cargo", "run", "--release", "--"][..], &["cargo", "run", "--"], &["compliance"]] {
+    for prefix in [
+        &["cargo", "run", "--release", "--"][..],
+        &["cargo", "run", "--"],
+        &["compliance"],
+    ] {
         if w.len() >= prefix.len() && w.iter().zip(prefix).all(|(a, b)| a == b) {
             return Some(w[prefix.len()..].to_vec());
         }
@@ -150,7 +154,10 @@ fn every_console_block_in_readme_prints_what_it_shows() {
         for (command, want) in commands(block) {
             let Some(args) = tool_args(&command) else {
                 // other tools (kubectl against a cluster) are tested on their own below
-                assert!(command.starts_with("kubectl "), "README.md:{at}: cannot run `{command}`");
+                assert!(
+                    command.starts_with("kubectl "),
+                    "README.md:{at}: cannot run `{command}`"
+                );
                 continue;
             };
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_compliance"))
@@ -177,7 +184,10 @@ fn the_output_matcher_fails_on_differences() {
     assert!(output_matches(&["a: 1", "...", "c: 3"], &got));
     assert!(output_matches(&["...", "b: [..]", "..."], &got));
     assert!(output_matches(&["a: [..]", "b: 2", "c: [..]"], &got));
-    assert!(!output_matches(&["a: 1", "c: 3"], &got), "a line left out without `...`");
+    assert!(
+        !output_matches(&["a: 1", "c: 3"], &got),
+        "a line left out without `...`"
+    );
     assert!(!output_matches(&["a: 1", "b: 2"], &got), "a line missing at the end");
     assert!(!output_matches(&["a: 1", "b: 3", "..."], &got));
     assert!(!output_matches(&["a: [..]2"], &["a: 1"]));
@@ -286,7 +296,8 @@ fn readme_json_sample_is_the_examples_report() {
     let section = &readme[readme.find("## JSON report").unwrap()..];
     let command = section.split('`').find(|s| s.starts_with("compliance check ")).unwrap();
     let start = section.find("```json\n").unwrap() + "```json\n".len();
-    let sample: serde_json::Value = serde_json::from_str(&section[start..][..section[start..].find("```").unwrap()]).unwrap();
+    let sample: serde_json::Value =
+        serde_json::from_str(&section[start..][..section[start..].find("```").unwrap()]).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_compliance"))
         .args(tool_args(command).unwrap())
         .output()
