@@ -20,7 +20,7 @@ fn readme_rule_table_is_in_sync() {
 fn readme_gives_the_two_commands_near_the_top() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let top: String = readme.lines().take(20).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("cargo run --release -- check examples/deploy"));
+    assert!(top.contains("cargo run -- check examples/deploy"));
     assert!(top.contains("cargo test"));
 }
 
