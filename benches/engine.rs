@@ -1,6 +1,6 @@
 //! Engine benchmarks (criterion): the cost of one admission decision for a typical
-//! Deployment, and per-entity evaluation and entity-store build over the shared corpus.
-//! `cargo bench --bench engine` (the corpus is expected at ../shared/corpus).
+//! Deployment, and per-entity evaluation and entity-store build over the corpus (tests/corpus).
+//! `cargo bench --bench engine` (the corpus is vendored in tests/corpus).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,7 +16,7 @@ const COMPLIANT: &str = include_str!("../tests/data/admission/deployment-complia
 const VIOLATING: &str = include_str!("../tests/data/admission/deployment-violating.json");
 
 fn corpus_docs() -> Vec<loader::Document> {
-    let root = PathBuf::from("../shared/corpus");
+    let root = PathBuf::from("tests/corpus");
     let exclude = discover::excludes(&[]).unwrap();
     let (files, _) = discover::discover(&[root], &exclude);
     let limits = loader::Limits::default();

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Fills fuzz/corpus/<target>/ with seeds in each target's input format (see
-tests/regressions/harness.rs): the shipped examples, the test fixtures and, when it is
-beside the checkout, the shared Kubernetes corpus (../shared/corpus or $CORPUS).
+tests/regressions/harness.rs): the shipped examples, the test fixtures and the vendored
+Kubernetes corpus (tests/corpus; $CORPUS names another folder to add).
 Usage: python3 fuzz/seed.py [MAX_FILES_PER_TARGET]"""
 import hashlib, json, os, pathlib, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "fuzz" / "corpus"
 LIMIT = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-SHARED = pathlib.Path(os.environ.get("CORPUS", ROOT.parent / "shared" / "corpus"))
+SHARED = pathlib.Path(os.environ.get("CORPUS", ROOT / "tests" / "corpus"))
 OWN = ["ApiKeyInventory", "RetentionPolicy", "SecurityProfile", "Waivers"]
 counts = {}
 

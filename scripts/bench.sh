@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Times `compliance check` (release) on the shared corpus and on scaled copies of it, next
+# Times `compliance check` (release) on the vendored corpus (tests/corpus) and on scaled copies of it, next
 # to a parse-only floor (reading and parsing the same files, no facts, no Cedar, no
 # report: the example binary `parse_floor`). Copies are made by examples/scale_corpus.rs. COMPLIANCE_TIMINGS=1 makes the check print
 # its stage timings to stderr. Usage: scripts/bench.sh [COPIES...]   (default: 1 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus=${CORPUS:-../shared/corpus}
+corpus=${CORPUS:-tests/corpus}
 cargo build --release --quiet --bin compliance --example parse_floor --example scale_corpus
 bin=target/release/compliance
 floor=target/release/examples/parse_floor

@@ -124,6 +124,19 @@ fn standard_input_is_read_for_a_dash() {
 }
 
 #[test]
+fn the_summary_line_says_one_resource_and_one_entity() {
+    compliance()
+        .args(["check", "-", "--now", NOW])
+        .write_stdin(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n",
+        )
+        .assert()
+        .stdout(predicate::str::contains(
+            "in 1 file (1 resource, 1 entity examined); 0 errors.",
+        ));
+}
+
+#[test]
 fn exclude_globs_skip_files() {
     let (r, _) = json_of(&["check", "examples/deploy", "--exclude", "frontend.yaml"]);
     assert!(r["findings"]

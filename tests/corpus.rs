@@ -1,4 +1,4 @@
-//! The real corpus (../shared/corpus: manifests from checkov, kube-linter, kube-score,
+//! The real corpus (tests/corpus, vendored with its licenses: manifests from checkov, kube-linter, kube-score,
 //! polaris, kubernetes/examples and microservices-demo) loads without a panic, and the
 //! only input errors are the files that are genuinely invalid.
 
@@ -40,8 +40,8 @@ const INVALID: &[&str] = &[
 ];
 
 fn corpus() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(p.is_dir(), "the shared corpus is missing at {}", p.display());
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    assert!(p.is_dir(), "the vendored corpus is missing at {}", p.display());
     p
 }
 

@@ -282,6 +282,11 @@ fn the_document_count_per_file_is_capped() {
     assert!(took < QUICK, "{took:?}");
     assert_eq!(loaded.documents, 10_000);
     assert!(only_error(&loaded).message.contains("more than 10000 documents"));
+
+    // one is singular
+    let (r, _) = check(dir.path(), &["--max-documents", "1"]);
+    let (_, _, message) = error_for(&r, "many.yaml");
+    assert_eq!(message, "more than 1 document in one file: the rest is not read");
 }
 
 #[test]

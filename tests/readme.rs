@@ -20,6 +20,299 @@ fn readme_rule_table_is_in_sync() {
 fn readme_gives_the_two_commands_near_the_top() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let top: String = readme.lines().take(20).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("cargo run --release -- check examples/deploy"));
+    assert!(top.contains("cargo run -- check examples/deploy"));
     assert!(top.contains("cargo test"));
+}
+
+// ---- README's shown outputs, run and compared (trycmd's `console` format) ----
+//
+// A ```console block holds `$ COMMAND` lines, each followed by what it prints on standard
+// output. In the expected text a line `...` stands for any number of lines and `[..]` for
+// any text within a line. `compliance ARGS` and `cargo run --release -- ARGS` run the
+// built binary from the repository root.
+
+/// `(line of the block in README.md, block text)` for every ```console block.
+fn console_blocks(readme: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    // (line, the fence's indentation, text so far)
+    let mut open: Option<(usize, &str, String)> = None;
+    for (i, line) in readme.lines().enumerate() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        match open.take() {
+            None if line.trim_start() == "```console" => open = Some((i + 1, indent, String::new())),
+            None => {}
+            Some((at, _, text)) if line.trim_start() == "```" => out.push((at, text)),
+            Some((at, fence, mut text)) => {
+                text.push_str(line.strip_prefix(fence).unwrap_or(line));
+                text.push('\n');
+                open = Some((at, fence, text));
+            }
+        }
+    }
+    assert!(open.is_none(), "a ```console block in README.md is not closed");
+    out
+}
+
+/// Splits a shell command line into words: single and double quotes, no expansion.
+fn words(command: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut word, mut quote, mut any) = (String::new(), None, false);
+    for c in command.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => (quote, any) = (Some(c), true),
+            (None, c) if c.is_whitespace() => {
+                if any || !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    assert!(quote.is_none(), "unclosed quote in `{command}`");
+    if any || !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// The binary's arguments for a README command, or `None` when it is not this tool.
+fn tool_args(command: &str) -> Option<Vec<String>> {
+    let w = words(command);
+    for prefix in [
+        &["cargo", "run", "--release", "--"][..],
+        &["cargo", "run", "--"],
+        &["compliance"],
+    ] {
+        if w.len() >= prefix.len() && w.iter().zip(prefix).all(|(a, b)| a == b) {
+            return Some(w[prefix.len()..].to_vec());
+        }
+    }
+    None
+}
+
+/// One expected line against one actual line: `[..]` matches any text.
+fn line_matches(want: &str, got: &str) -> bool {
+    let parts: Vec<&str> = want.split("[..]").collect();
+    if parts.len() == 1 {
+        return want == got;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !got.starts_with(first) || !got[first.len()..].ends_with(last) || got.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &got[first.len()..got.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Expected lines (with `...` and `[..]`) against the actual output.
+fn output_matches(want: &[&str], got: &[&str]) -> bool {
+    // m[i][j]: want[i..] matches got[j..]
+    let mut m = vec![vec![false; got.len() + 1]; want.len() + 1];
+    m[want.len()][got.len()] = true;
+    for i in (0..want.len()).rev() {
+        for j in (0..=got.len()).rev() {
+            m[i][j] = if want[i] == "..." {
+                m[i + 1][j] || (j < got.len() && m[i][j + 1])
+            } else {
+                j < got.len() && line_matches(want[i], got[j]) && m[i + 1][j + 1]
+            };
+        }
+    }
+    m[0][0]
+}
+
+/// `(command, expected output)` pairs of one block.
+fn commands(block: &str) -> Vec<(String, Vec<&str>)> {
+    let mut out: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in block.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            out.push((command.to_string(), Vec::new()));
+        } else {
+            let (_, want) = out.last_mut().expect("a console block starts with `$ COMMAND`");
+            want.push(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_console_block_in_readme_prints_what_it_shows() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let blocks = console_blocks(&readme);
+    assert!(blocks.len() >= 4, "README's console blocks: {}", blocks.len());
+    let mut ran = 0;
+    for (at, block) in &blocks {
+        for (command, want) in commands(block) {
+            let Some(args) = tool_args(&command) else {
+                // other tools (kubectl against a cluster) are tested on their own below
+                assert!(
+                    command.starts_with("kubectl "),
+                    "README.md:{at}: cannot run `{command}`"
+                );
+                continue;
+            };
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_compliance"))
+                .args(&args)
+                .output()
+                .unwrap();
+            let got = String::from_utf8(out.stdout).unwrap();
+            let got: Vec<&str> = got.lines().collect();
+            assert!(
+                output_matches(&want, &got),
+                "README.md:{at}: `{command}` prints something else.\n--- README shows:\n{}\n--- it prints:\n{}",
+                want.join("\n"),
+                got.join("\n")
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "commands run: {ran}");
+}
+
+#[test]
+fn the_output_matcher_fails_on_differences() {
+    let got = ["a: 1", "b: 2", "c: 3"];
+    assert!(output_matches(&["a: 1", "...", "c: 3"], &got));
+    assert!(output_matches(&["...", "b: [..]", "..."], &got));
+    assert!(output_matches(&["a: [..]", "b: 2", "c: [..]"], &got));
+    assert!(
+        !output_matches(&["a: 1", "c: 3"], &got),
+        "a line left out without `...`"
+    );
+    assert!(!output_matches(&["a: 1", "b: 2"], &got), "a line missing at the end");
+    assert!(!output_matches(&["a: 1", "b: 3", "..."], &got));
+    assert!(!output_matches(&["a: [..]2"], &["a: 1"]));
+    assert!(!line_matches("x[..]yy", "xy"));
+    assert_eq!(words(r#"check 'a b' "c" --x=''"#), ["check", "a b", "c", "--x="]);
+    assert_eq!(
+        tool_args("cargo run --release -- check examples/deploy"),
+        Some(vec!["check".to_string(), "examples/deploy".to_string()])
+    );
+    assert_eq!(tool_args("kubectl apply -f x"), None);
+}
+
+/// README's `kubectl apply --dry-run=server` example needs a cluster; the closest real
+/// thing: each object of the file is sent to the webhook's decision as the API server
+/// sends it (a dry-run CREATE), and each denial is printed the way kubectl prints it.
+#[test]
+fn readme_webhook_denial_is_what_the_webhook_answers() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let (command, want) = console_blocks(&readme)
+        .iter()
+        .flat_map(|(_, b)| commands(b).into_iter().map(|(c, w)| (c, w.join("\n"))))
+        .find(|(c, _)| c.starts_with("kubectl apply --dry-run=server"))
+        .expect("README shows a dry-run apply against the webhook");
+    let file = words(&command).last().unwrap().clone();
+    let webhook = std::fs::read_to_string("examples/webhook/validatingwebhookconfiguration.yaml").unwrap();
+    let vwc: serde_yaml::Value = serde_yaml::from_str(&webhook).unwrap();
+    let name = vwc["webhooks"][0]["name"].as_str().unwrap();
+    let rules = compliance::engine::policy::load(&[])
+        .unwrap()
+        .restricted_to(compliance::engine::policy::Scope::Object);
+    let now = compliance::check::parse_now("2026-11-24T00:00:00Z").unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut got = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let object: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+        let (group, version) = match object["apiVersion"].as_str().unwrap().split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), object["apiVersion"].as_str().unwrap().to_string()),
+        };
+        let kind = object["kind"].as_str().unwrap().to_string();
+        let body = serde_json::json!({
+            "kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1",
+            "request": {
+                "uid": "0b4d7b47-5f43-4c2a-8d0e-6a1f2f9d3c10",
+                "kind": {"group": group, "version": version, "kind": kind},
+                "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
+                "name": object["metadata"]["name"], "namespace": object["metadata"]["namespace"],
+                "operation": "CREATE", "dryRun": true,
+                "userInfo": {"username": "kubernetes-admin"},
+                "object": object,
+            }
+        });
+        let decision = compliance::webhook::decide_body(
+            &rules,
+            &compliance::webhook::Config::default(),
+            body.to_string().as_bytes(),
+            now,
+        )
+        .unwrap();
+        let response = decision.review.response.unwrap();
+        if !response.allowed {
+            got.push(format!(
+                "Error from server (Forbidden): error when creating \"{file}\": admission webhook \"{name}\" denied the request: {}",
+                response.result.message
+            ));
+        }
+    }
+    let got = got.join("\n");
+    let want: Vec<&str> = want.lines().collect();
+    let got_lines: Vec<&str> = got.lines().collect();
+    assert!(
+        output_matches(&want, &got_lines),
+        "README's webhook denial differs.\n--- README shows:\n{}\n--- the webhook answers:\n{got}",
+        want.join("\n")
+    );
+}
+
+/// README's JSON sample against a real value: `"..."` matches any value (in an array, any
+/// number of items); an object matches when each key shown matches.
+fn json_matches(want: &serde_json::Value, got: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (want, got) {
+        (Value::String(w), _) if w == "..." => true,
+        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, v)| g.get(k).is_some_and(|g| json_matches(v, g))),
+        (Value::Array(w), Value::Array(g)) => {
+            let mut m = vec![vec![false; g.len() + 1]; w.len() + 1];
+            m[w.len()][g.len()] = true;
+            for i in (0..w.len()).rev() {
+                for j in (0..=g.len()).rev() {
+                    m[i][j] = if w[i] == "..." {
+                        m[i + 1][j] || (j < g.len() && m[i][j + 1])
+                    } else {
+                        j < g.len() && json_matches(&w[i], &g[j]) && m[i + 1][j + 1]
+                    };
+                }
+            }
+            m[0][0]
+        }
+        _ => want == got,
+    }
+}
+
+#[test]
+fn readme_json_sample_is_the_examples_report() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let section = &readme[readme.find("## JSON report").unwrap()..];
+    let command = section.split('`').find(|s| s.starts_with("compliance check ")).unwrap();
+    let start = section.find("```json\n").unwrap() + "```json\n".len();
+    let sample: serde_json::Value =
+        serde_json::from_str(&section[start..][..section[start..].find("```").unwrap()]).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_compliance"))
+        .args(tool_args(command).unwrap())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json_matches(&sample, &report),
+        "README's JSON sample is not the report of `{command}`:\n{}",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
+    // the matcher is not vacuous
+    let mut wrong = sample.clone();
+    wrong["summary"]["findings"] = 22.into();
+    assert!(!json_matches(&wrong, &report));
+    let mut wrong = sample;
+    wrong["findings"][1]["line"] = 34.into();
+    assert!(!json_matches(&wrong, &report));
 }

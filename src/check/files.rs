@@ -67,15 +67,7 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
             out.loaded = loader::Loaded::failed(e);
             return out;
         }
-        Err(Unread::TooLarge(..)) => {
-            let max = limits.max_file_bytes;
-            let piece = usize::try_from(max).unwrap_or(usize::MAX);
-            let large = scan::chunks::scan_large(i, &c.display, &c.path, piece, max.saturating_mul(LARGE_FILE_FACTOR));
-            out.input.digest = Some(large.digest);
-            out.loaded.errors.extend(large.error);
-            out.scanned = Some(large.scanned);
-            return out;
-        }
+        Err(Unread::TooLarge(..)) => return scan_large(i, c, limits, out),
         Err(Unread::NotText(e, text)) => {
             // a manifest that cannot be read is an input error, any other file a note; a
             // file not read at all (too large) is taken for what its name says
@@ -110,6 +102,17 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
         out.loaded.errors.extend(scanned.truncated.take());
         out.scanned = Some(scanned);
     }
+    out
+}
+
+/// A text file over the size limit that is not a manifest, scanned in pieces.
+fn scan_large(i: usize, c: &Candidate, limits: &Limits, mut out: FileResult) -> FileResult {
+    let max = limits.max_file_bytes;
+    let piece = usize::try_from(max).unwrap_or(usize::MAX);
+    let large = scan::chunks::scan_large(i, &c.display, &c.path, piece, max.saturating_mul(LARGE_FILE_FACTOR));
+    out.input.digest = Some(large.digest);
+    out.loaded.errors.extend(large.error);
+    out.scanned = Some(large.scanned);
     out
 }
 

@@ -262,7 +262,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn corpus() -> Vec<Resource> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
         let (files, _) = discover::discover(&[root], &discover::excludes(&[]).unwrap());
         let mut docs = Vec::new();
         for (i, c) in files

@@ -149,10 +149,18 @@ fn positions(
     wanted
         .into_par_iter()
         .flat_map_iter(|(file, places)| {
+            // only the wanted paths and their ancestors are recorded
+            let mut want: Vec<std::collections::HashSet<String>> = Vec::new();
+            for (d, p) in &places {
+                if want.len() <= *d {
+                    want.resize_with(d + 1, Default::default);
+                }
+                want[*d].extend(position::ancestors(p).map(str::to_string));
+            }
             let docs = inputs
                 .get(file)
                 .and_then(|i| i.text.as_deref())
-                .map(|t| position::index_documents(crate::base::source::strip_bom(t)))
+                .map(|t| position::index_wanted(crate::base::source::strip_bom(t), &want))
                 .unwrap_or_default();
             places
                 .into_iter()

@@ -571,8 +571,9 @@ fn too_many_documents(display: &str, limits: &Limits) -> InputError {
         display,
         None,
         format!(
-            "more than {} documents in one file: the rest is not read",
-            limits.max_documents
+            "more than {} document{} in one file: the rest is not read",
+            limits.max_documents,
+            if limits.max_documents == 1 { "" } else { "s" }
         ),
     )
 }

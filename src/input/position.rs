@@ -60,7 +60,7 @@ impl LineStarts {
     }
 }
 
-struct Walker {
+struct Walker<'a> {
     docs: Vec<DocPositions>,
     current: DocPositions,
     stack: Vec<Frame>,
@@ -71,9 +71,12 @@ struct Walker {
     /// When kept: per document, the plain scalar values that YAML 1.1 reads as something
     /// other than a string (path -> the scalar as written), see [`plain_scalars`].
     plain: Option<(Vec<PlainScalars>, PlainScalars)>,
+    /// When given: per document, the only paths to record (the wanted ones and their
+    /// ancestors, see [`index_wanted`]); collections off these paths are not walked.
+    want: Option<&'a [std::collections::HashSet<String>]>,
 }
 
-impl Walker {
+impl Walker<'_> {
     fn pos(&self, mark: &Marker) -> Pos {
         let p = match &self.lines {
             Some(l) => l.pos(mark.index()),
@@ -89,19 +92,34 @@ impl Walker {
         }
     }
 
+    /// Whether `path` of the current document is recorded (always, without a wanted set).
+    fn wanted(&self, path: &str) -> bool {
+        match self.want {
+            None => true,
+            Some(sets) => sets.get(self.docs.len()).is_some_and(|set| set.contains(path)),
+        }
+    }
+
+    /// Records where `path` starts, unless it is already known or not wanted.
+    fn record(&mut self, path: &str, at: Pos) {
+        if self.wanted(path) && !self.current.contains_key(path) {
+            self.current.insert(path.to_string(), at);
+        }
+    }
+
     /// Where the node that starts now lives, or `None` inside an opaque key.
     fn node_path(&mut self, scalar_key: Option<&str>, mark: &Marker) -> Option<String> {
         let at = self.pos(mark);
         match self.stack.last_mut() {
             None => {
-                self.current.entry(String::new()).or_insert(at);
+                self.record("", at);
                 Some(String::new())
             }
             Some(Frame::Opaque { .. }) => None,
             Some(Frame::Seq { path: p, next }) => {
                 let child = path::index(p, *next);
                 *next += 1;
-                self.current.entry(child.clone()).or_insert(at);
+                self.record(&child, at);
                 Some(child)
             }
             Some(Frame::Map {
@@ -115,11 +133,13 @@ impl Walker {
                     match scalar_key {
                         Some(k) => {
                             let child = path::key(p, k);
-                            self.current.entry(child.clone()).or_insert(at);
-                            if let Some(item) = fixup.take() {
+                            let item = fixup.take();
+                            *pending = Some(child.clone());
+                            self.record(&child, at);
+                            if let Some(item) = item {
+                                // wanted, or its frame would not have been walked
                                 self.current.insert(item, at);
                             }
-                            *pending = Some(child);
                         }
                         None => *pending = Some(format!("{p}.?")),
                     }
@@ -177,6 +197,11 @@ impl Walker {
                 // a sequence item, or the document itself, is placed at its first key
                 let in_seq = self.stack.is_empty() || matches!(self.stack.last(), Some(Frame::Seq { .. }));
                 if let Some(p) = self.node_path(None, &mark) {
+                    if !self.wanted(&p) {
+                        // no wanted path goes through it: skip what is inside
+                        self.stack.push(Frame::Opaque { depth: 1 });
+                        return;
+                    }
                     self.stack.push(if is_map {
                         Frame::Map {
                             fixup: in_seq.then(|| p.clone()),
@@ -204,7 +229,21 @@ impl Walker {
 /// it are still returned. (yaml-rust2 takes time quadratic in the depth of block
 /// collections opened on one line: 20,000 `- ` take seconds.)
 pub fn index_documents(text: &str) -> Vec<DocPositions> {
-    walk(text, false).docs
+    walk(text, false, None).docs
+}
+
+/// As [`index_documents`], but each document's map holds only the paths of `want[doc]`
+/// (a set closed under [`path::parent`], see [`ancestors`]), and collections off those
+/// paths are not walked: what [`lookup`] gives for a wanted path is the same, at a
+/// fraction of the cost when a file has a few findings among many fields.
+pub fn index_wanted(text: &str, want: &[std::collections::HashSet<String>]) -> Vec<DocPositions> {
+    walk(text, false, Some(want)).docs
+}
+
+/// `path` and every path above it, up to the document root `""`: the set
+/// [`index_wanted`] needs for [`lookup`] of `path`.
+pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(path), |p| path::parent(p))
 }
 
 /// Field path -> the plain scalar written there, for one document.
@@ -215,11 +254,12 @@ pub type PlainScalars = HashMap<String, String>;
 /// loader re-types exactly these. Values reached through aliases and merge keys are not
 /// listed (they keep YAML 1.2's reading). Same limits as [`index_documents`].
 pub fn plain_scalars(text: &str) -> Vec<PlainScalars> {
-    walk(text, true).plain.map(|(docs, _)| docs).unwrap_or_default()
+    walk(text, true, None).plain.map(|(docs, _)| docs).unwrap_or_default()
 }
 
-fn walk(text: &str, plain: bool) -> Walker {
+fn walk<'a>(text: &str, plain: bool, want: Option<&'a [std::collections::HashSet<String>]>) -> Walker<'a> {
     let mut walker = Walker {
+        want,
         plain: plain.then(Default::default),
         docs: Vec::new(),
         current: DocPositions::new(),
@@ -317,6 +357,34 @@ data: {k: v}
         // a missing top-level field: the document, at its first key (not at its first `:`)
         assert_eq!(lookup(&docs[0], "rateLimit"), Pos { line: 1, column: 1 });
         assert_eq!(lookup(&docs[1], "rateLimit"), Pos { line: 15, column: 1 });
+    }
+
+    #[test]
+    fn wanted_paths_are_placed_as_in_the_whole_index() {
+        let whole = index_documents(DOC);
+        let asked = [
+            (0, "spec.containers[0].env[1].value"),
+            (0, "spec.containers[0].securityContext.privileged"),
+            (0, "metadata.labels[\"app.kubernetes.io/name\"]"),
+            (0, "rateLimit"),
+            (1, "data.k"),
+            (1, "data.missing"),
+        ];
+        let mut want = vec![std::collections::HashSet::new(); 2];
+        for (d, p) in asked {
+            want[d].extend(ancestors(p).map(str::to_string));
+        }
+        let some = index_wanted(DOC, &want);
+        assert_eq!(some.len(), 2);
+        for (d, p) in asked {
+            assert_eq!(lookup(&some[d], p), lookup(&whole[d], p), "{p}");
+        }
+        // and only those: the other container fields were not walked
+        assert!(!some[0].contains_key("spec.containers[0].env[0].value"));
+        assert!(some[0].len() < whole[0].len());
+        // a document with nothing wanted
+        let none = index_wanted(DOC, &[]);
+        assert!(none.iter().all(|d| d.is_empty()));
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn totals_line(report: &Report) -> String {
         .map(|sev| format!("{} {sev}", s.by_severity.get(sev)))
         .collect();
     format!(
-        "{} finding{}{} in {} file{} ({} resources, {} entities examined); {} error{}.",
+        "{} finding{}{} in {} file{} ({} resource{}, {} {} examined); {} error{}.",
         s.findings,
         if s.findings == 1 { "" } else { "s" },
         if by.is_empty() {
@@ -147,7 +147,9 @@ fn totals_line(report: &Report) -> String {
         s.files,
         if s.files == 1 { "" } else { "s" },
         s.resources,
+        if s.resources == 1 { "" } else { "s" },
         s.entities,
+        if s.entities == 1 { "entity" } else { "entities" },
         s.errors,
         if s.errors == 1 { "" } else { "s" },
     )
