@@ -530,6 +530,39 @@ pub fn evaluate_documents(
     Ok((findings, errors))
 }
 
+/// [`evaluate_documents`] that frees the documents once their entities are built and lets
+/// `select` choose, from the whole evaluation, the hits and errors turned into findings (the
+/// webhook counts them all but builds only the few it lists).
+pub fn evaluate_selected(
+    rules: &RuleSet,
+    docs: Vec<Document>,
+    names: &[String],
+    now: DateTime<Utc>,
+    select: impl FnOnce(&RuleSet, &mut Evaluation),
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let resources = facts::build(&docs, now);
+    drop(docs);
+    let mut evaluation = engine::evaluate_all(rules, &resources, &stamp).map_err(|m| Error::Policy {
+        file: "(entities)".into(),
+        message: m,
+    })?;
+    select(rules, &mut evaluation);
+    let inputs: Vec<Input> = names
+        .iter()
+        .map(|n| Input {
+            display: n.clone(),
+            text: None,
+            digest: None,
+            rendered: None,
+        })
+        .collect();
+    let (placed, errors) = findings(rules, &resources, &evaluation, &inputs);
+    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok((findings, errors))
+}
+
 /// Stage timings on stderr when `COMPLIANCE_TIMINGS` is set (for benchmarks).
 struct Timings {
     on: bool,

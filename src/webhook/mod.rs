@@ -8,15 +8,15 @@
 //! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
 //! evaluation.
 
+pub mod bounded;
 pub mod conn;
 pub mod manifests;
 pub mod server;
 
-use crate::check;
 use crate::finding::Finding;
 use crate::loader;
 use crate::mask;
-use crate::policy::{RuleSet, Scope};
+use crate::policy::RuleSet;
 use chrono::{DateTime, Utc};
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube::core::DynamicObject;
@@ -104,8 +104,13 @@ pub struct Decision {
     pub operation: &'static str,
     /// `<kind>/<namespace>/<name>` (`-` for no namespace).
     pub object: String,
-    /// Violations of object-scoped rules (messages already masked).
+    /// Violations of object-scoped rules (messages already masked), the most severe first:
+    /// at most [`DENIAL_LISTED`] of them are built (see [`bounded`]); the rest are counted.
     pub violations: Vec<Finding>,
+    /// Every violation of an object-scoped rule, listed or not.
+    pub violation_count: usize,
+    /// Violations by rule id (all of them, listed or not).
+    pub violated: std::collections::BTreeMap<String, usize>,
     /// Problems met while evaluating (they do not deny; messages masked).
     pub errors: Vec<String>,
 }
@@ -122,6 +127,21 @@ impl std::fmt::Display for BadReview {
 
 /// Parses a request body and decides. The error message never quotes a secret.
 pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc>) -> Result<Decision, BadReview> {
+    let (request, object) = parse_review(body)?;
+    Ok(decide_parts(rules, cfg, &request, object, now))
+}
+
+/// [`decide_body`] that frees the body as soon as it is parsed, and takes the object out of
+/// the request rather than copying it: a 3 MiB review is held once, not three times.
+pub fn decide_owned(rules: &RuleSet, cfg: &Config, body: Vec<u8>, now: DateTime<Utc>) -> Result<Decision, BadReview> {
+    let parsed = parse_review(&body);
+    drop(body);
+    let (request, object) = parsed?;
+    Ok(decide_parts(rules, cfg, &request, object, now))
+}
+
+/// The request (its `object` taken out) and the object.
+fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<DynamicObject>), BadReview> {
     let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
         .map_err(|e| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
     if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
@@ -130,10 +150,33 @@ pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc
             review.types.kind, review.types.api_version
         ))));
     }
-    let request: AdmissionRequest<DynamicObject> = review
+    let mut request: AdmissionRequest<DynamicObject> = review
         .try_into()
         .map_err(|_| BadReview("the AdmissionReview has no `request`".to_string()))?;
-    Ok(decide(rules, cfg, &request, now))
+    // the old object of an UPDATE is not judged
+    request.old_object = None;
+    let object = request.object.take();
+    Ok((request, object))
+}
+
+/// The object as one JSON value, its parts moved rather than copied.
+fn object_value(obj: DynamicObject) -> Result<Value, serde_json::Error> {
+    let DynamicObject { types, metadata, data } = obj;
+    let mut map = match data {
+        Value::Object(m) => m,
+        Value::Null => serde_json::Map::new(),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("data".to_string(), other);
+            m
+        }
+    };
+    if let Some(t) = types {
+        map.insert("apiVersion".to_string(), Value::String(t.api_version));
+        map.insert("kind".to_string(), Value::String(t.kind));
+    }
+    map.insert("metadata".to_string(), serde_json::to_value(metadata)?);
+    Ok(Value::Object(map))
 }
 
 fn operation_name(op: &Operation) -> &'static str {
@@ -147,15 +190,26 @@ fn operation_name(op: &Operation) -> &'static str {
 
 /// Decides on one request.
 pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObject>, now: DateTime<Utc>) -> Decision {
+    decide_parts(rules, cfg, req, req.object.clone(), now)
+}
+
+/// Decides on `req`, whose object is `object` (`req.object` is not read).
+fn decide_parts(
+    rules: &RuleSet,
+    cfg: &Config,
+    req: &AdmissionRequest<DynamicObject>,
+    incoming: Option<DynamicObject>,
+    now: DateTime<Utc>,
+) -> Decision {
     let operation = operation_name(&req.operation);
     let namespace = req
         .namespace
         .clone()
-        .or_else(|| req.object.as_ref().and_then(|o| o.metadata.namespace.clone()));
+        .or_else(|| incoming.as_ref().and_then(|o| o.metadata.namespace.clone()));
     let name = if !req.name.is_empty() {
         req.name.clone()
     } else {
-        req.object
+        incoming
             .as_ref()
             .and_then(|o| o.metadata.name.clone().or_else(|| o.metadata.generate_name.clone()))
             .unwrap_or_default()
@@ -173,6 +227,8 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         operation,
         object: object.clone(),
         violations: Vec::new(),
+        violation_count: 0,
+        violated: std::collections::BTreeMap::new(),
         errors: Vec::new(),
     };
     if matches!(req.operation, Operation::Delete | Operation::Connect) {
@@ -184,10 +240,10 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     {
         return decision;
     }
-    let Some(obj) = &req.object else {
+    let Some(obj) = incoming else {
         return decision;
     };
-    let mut value = match serde_json::to_value(obj) {
+    let mut value = match object_value(obj) {
         Ok(v) => v,
         Err(e) => {
             decision
@@ -205,23 +261,26 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             meta.entry("name").or_insert_with(|| Value::String(name.clone()));
         }
     }
-    let loaded = loader::load_value(0, &object, value);
+    let mut loaded = loader::load_value(0, &object, value);
     decision
         .errors
         .extend(loaded.errors.iter().map(|e| mask::redact_text(&e.message)));
-    let (findings, errors) = match check::evaluate_documents(rules, &loaded.docs, std::slice::from_ref(&object), now) {
-        Ok(r) => r,
+    let unreadable = !loaded.errors.is_empty();
+    let judged = match bounded::judge(rules, std::mem::take(&mut loaded.docs), &object, now, DENIAL_LISTED) {
+        Ok(j) => j,
         Err(e) => {
-            decision.errors.push(mask::redact_text(&e.to_string()));
+            decision.errors.push(mask::redact_text(&e));
             return decision;
         }
     };
     decision
         .errors
-        .extend(errors.iter().map(|e| mask::redact_text(&e.message)));
-    decision.violations = findings
+        .extend(judged.errors.iter().map(|e| mask::redact_text(&e.message)));
+    decision.violation_count = judged.total;
+    decision.violated = judged.by_rule;
+    decision.violations = judged
+        .shown
         .into_iter()
-        .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
         .map(|mut f| {
             crate::report::fields::finding(&mut f, &mut crate::report::fields::mask_one);
             f
@@ -229,18 +288,14 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         .collect();
     // fail closed: an object that cannot be read as its kind (a field of the wrong type)
     // was not judged; in deny mode it is denied, as the CLI exits 2 on it
-    if cfg.mode == Mode::Deny && !loaded.errors.is_empty() {
+    if cfg.mode == Mode::Deny && unreadable {
         if let Some(response) = decision.review.response.as_mut() {
             deny(response, unreadable_message(&object, &decision.errors));
             decision.outcome = Outcome::Denied;
             return decision;
         }
     }
-    // the most severe first: a denial message may be cut short by the client
-    decision
-        .violations
-        .sort_by(|a, b| (a.severity, &a.rule, &a.path).cmp(&(b.severity, &b.rule, &b.path)));
-    if decision.violations.is_empty() {
+    if decision.violation_count == 0 {
         decision.outcome = Outcome::Allowed;
         return decision;
     }
@@ -249,21 +304,24 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     };
     match cfg.mode {
         Mode::Deny => {
-            deny(response, denial_message(&object, &decision.violations));
+            deny(
+                response,
+                denial_message(&object, &decision.violations, decision.violation_count),
+            );
             decision.outcome = Outcome::Denied;
         }
         Mode::Warn => {
             let mut warnings: Vec<String> = decision.violations.iter().take(DENIAL_LISTED).map(warning).collect();
-            if decision.violations.len() > DENIAL_LISTED {
-                warnings.push(format!("and {} more", decision.violations.len() - DENIAL_LISTED));
+            let listed = warnings.len();
+            if decision.violation_count > listed {
+                warnings.push(format!("and {} more", decision.violation_count - listed));
             }
             response.warnings = Some(warnings);
             decision.outcome = Outcome::Warned;
         }
         Mode::Audit => {
             // each rule once, so the annotation stays small whatever the object holds
-            let ids: std::collections::BTreeSet<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
-            let ids: Vec<&str> = ids.into_iter().collect();
+            let ids: Vec<&str> = decision.violated.keys().map(String::as_str).collect();
             response
                 .audit_annotations
                 .insert("violations".to_string(), ids.join(","));
@@ -277,22 +335,24 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
 pub const DENIAL_LISTED: usize = 20;
 
 /// The status message of a denial: one line per violation (the most severe first, at most
-/// [`DENIAL_LISTED`]) with the rule id, title, field path, what was found and the fix.
-/// Masked again as a last line of defence.
-pub fn denial_message(object: &str, violations: &[Finding]) -> String {
+/// [`DENIAL_LISTED`]) with the rule id, title, field path, what was found and the fix, then
+/// "and N more" up to `total`. Masked again as a last line of defence.
+pub fn denial_message(object: &str, violations: &[Finding], total: usize) -> String {
+    let total = total.max(violations.len());
     let mut out = format!(
         "compliance: {object} violates {} rule{}:",
-        violations.len(),
-        if violations.len() == 1 { "" } else { "s" }
+        total,
+        if total == 1 { "" } else { "s" }
     );
-    for f in violations.iter().take(DENIAL_LISTED) {
+    let listed = violations.len().min(DENIAL_LISTED);
+    for f in violations.iter().take(listed) {
         out.push_str(&format!(
             "\n- {} ({}) {} at `{}`: {}. Fix: {}",
             f.rule, f.severity, f.title, f.path, f.message, f.remediation
         ));
     }
-    if violations.len() > DENIAL_LISTED {
-        out.push_str(&format!("\n- and {} more", violations.len() - DENIAL_LISTED));
+    if total > listed {
+        out.push_str(&format!("\n- and {} more", total - listed));
     }
     mask::redact_text(&out)
 }

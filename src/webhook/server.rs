@@ -2,7 +2,7 @@
 //! `POST /validate`, `GET /healthz`, `GET /readyz`, a 7 MiB body cap, JSON logs on stderr
 //! and graceful shutdown.
 
-use super::{decide_body, Config, Decision};
+use super::{decide_body, decide_owned, Config, Decision};
 use crate::policy::RuleSet;
 use axum::body::Body;
 use axum::extract::State as Extract;
@@ -34,13 +34,22 @@ pub struct State {
     /// The configuration file's `rules` (disabled rules, severities), applied again on
     /// every reload.
     pub rule_settings: crate::config::RuleSettings,
-    /// Large reviews decided at once: each can take tens of megabytes while it is judged,
-    /// so that at most [`LARGE_REVIEWS`] of them fit the Deployment's memory limit.
+    /// The bodies of the large reviews being decided, in KiB: a review takes memory in
+    /// proportion to its body (about 30 times it), so at most [`LARGE_REVIEW_BUDGET`] of
+    /// body is judged at once and the sum fits the Deployment's memory limit.
     large: tokio::sync::Semaphore,
 }
 
-/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn.
-pub const LARGE_REVIEWS: usize = 2;
+/// Bytes of large reviews (over [`INLINE_BODY_BYTES`]) decided at the same time: one
+/// review of any size (up to [`MAX_BODY`]) always goes ahead alone; smaller ones share the
+/// budget (two 1.5 MiB reviews at once, not three); the others wait their turn.
+pub const LARGE_REVIEW_BUDGET: usize = 3 * 1024 * 1024;
+
+/// The permits (KiB) a large review of `len` bytes takes from [`LARGE_REVIEW_BUDGET`].
+fn budget_permits(len: usize) -> u32 {
+    let budget = LARGE_REVIEW_BUDGET / 1024;
+    u32::try_from(len.div_ceil(1024).clamp(1, budget)).unwrap_or(u32::MAX)
+}
 
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
@@ -49,7 +58,7 @@ impl State {
             config,
             metrics: Metrics::default(),
             rule_settings: crate::config::RuleSettings::default(),
-            large: tokio::sync::Semaphore::new(LARGE_REVIEWS),
+            large: tokio::sync::Semaphore::new(LARGE_REVIEW_BUDGET / 1024),
         }
     }
 
@@ -178,13 +187,13 @@ impl Metrics {
     }
 
     /// Counts one answered request. `operation` is `UNKNOWN` for a body that could not be read.
-    pub fn record(&self, operation: &str, decision: &str, rules: &[&str], took: Duration) {
+    pub fn record(&self, operation: &str, decision: &str, rules: &[(&str, usize)], took: Duration) {
         let Ok(mut c) = self.inner.lock() else { return };
         *c.requests
             .entry((operation.to_string(), decision.to_string()))
             .or_default() += 1;
-        for r in rules {
-            *c.violations.entry((*r).to_string()).or_default() += 1;
+        for (r, n) in rules {
+            *c.violations.entry((*r).to_string()).or_default() += *n as u64;
         }
         let secs = took.as_secs_f64();
         let i = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
@@ -379,12 +388,12 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
     let decided = if bytes.len() <= INLINE_BODY_BYTES {
         Ok(decide_body(&state.rules(), &state.config, &bytes, chrono::Utc::now()))
     } else {
-        // bounded: N large reviews at once must fit the memory limit
-        let Ok(_permit) = state.large.acquire().await else {
+        // bounded: the large reviews decided at once must fit the memory limit
+        let Ok(_permit) = state.large.acquire_many(budget_permits(bytes.len())).await else {
             return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         };
         let st = state.clone();
-        tokio::task::spawn_blocking(move || decide_body(&st.rules(), &st.config, &bytes, chrono::Utc::now())).await
+        tokio::task::spawn_blocking(move || decide_owned(&st.rules(), &st.config, bytes, chrono::Utc::now())).await
     };
     let decision = match decided {
         Ok(Ok(d)) => d,
@@ -398,7 +407,7 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
         }
     };
     let took = started.elapsed();
-    let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+    let ids: Vec<(&str, usize)> = decision.violated.iter().map(|(r, n)| (r.as_str(), *n)).collect();
     state
         .metrics
         .record(decision.operation, decision.outcome.as_str(), &ids, took);
@@ -433,7 +442,7 @@ pub fn log(mut entry: serde_json::Value) {
 fn log_decision(d: &Decision, took: Duration) {
     let uid = d.review.response.as_ref().map(|r| r.uid.clone()).unwrap_or_default();
     // each rule once: one object can break a rule tens of thousands of times
-    let rules: std::collections::BTreeSet<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = d.violated.keys().map(String::as_str).collect();
     log(serde_json::json!({
         "level": "info",
         "msg": "admission review",
@@ -442,7 +451,7 @@ fn log_decision(d: &Decision, took: Duration) {
         "object": d.object,
         "decision": d.outcome.as_str(),
         "violations": rules,
-        "violationCount": d.violations.len(),
+        "violationCount": d.violation_count,
         "errors": d.errors,
         "latencyMs": (took.as_secs_f64() * 1e6).round() / 1e3,
     }));
