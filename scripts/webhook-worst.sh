@@ -19,8 +19,8 @@ done
 hwm() { awk '/VmHWM/ {print $2}' /proc/$server/status; }
 echo "warm: VmRSS $(awk '/VmRSS/ {print $2}' /proc/$server/status) kB"
 post() {
-  curl -sk -o "$work/out.$1" -w '%{time_total}\n' -H 'content-type: application/json' \
-    --data-binary @"$review" "https://127.0.0.1:$port/validate"
+  curl -sk -o "$work/out.$1" -w '%{time_total} %{http_code}\n' -H 'content-type: application/json' \
+    --data-binary @"$review" "https://127.0.0.1:$port/validate" || echo "0 failed"
 }
 : > "$work/times"
 for i in $(seq 1 "$n"); do post "$i" >> "$work/times"; done
@@ -30,6 +30,7 @@ wait $(jobs -p | grep -v "^$server\$") 2>/dev/null || true
 sleep 0.2
 cat "$work"/ct.* >> "$work/times"
 echo "plus $c at once: VmHWM $(hwm) kB"
+echo "answers other than 200: $(awk '$2 != 200' "$work/times" | wc -l)"
 sort -n "$work/times" | awk '{a[NR]=$1} END {p50=a[int((NR+1)/2)]; i=int(NR*0.99+0.999); if(i>NR)i=NR; printf "latency (s) over %d: min %.3f p50 %.3f p99 %.3f max %.3f\n", NR, a[1], p50, a[i], a[NR]}'
 head -c 400 "$work/out.1"; echo
 tail -n 1 "$work/log" | head -c 600; echo

@@ -540,13 +540,17 @@ pub fn evaluate_selected(
     now: DateTime<Utc>,
     select: impl FnOnce(&RuleSet, &mut Evaluation),
 ) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    let mut clock = Timings::new();
+    clock.lap("loaded");
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let resources = facts::build(&docs, now);
     drop(docs);
+    clock.lap("facts");
     let mut evaluation = engine::evaluate_all(rules, &resources, &stamp).map_err(|m| Error::Policy {
         file: "(entities)".into(),
         message: m,
     })?;
+    clock.lap_per("entity stores+evaluate", resources.len());
     select(rules, &mut evaluation);
     let inputs: Vec<Input> = names
         .iter()
@@ -558,6 +562,7 @@ pub fn evaluate_selected(
         })
         .collect();
     let (placed, errors) = findings(rules, &resources, &evaluation, &inputs);
+    clock.lap("findings");
     let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok((findings, errors))

@@ -8,6 +8,7 @@
 //! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
 //! evaluation.
 
+pub mod alloc;
 pub mod bounded;
 pub mod conn;
 pub mod manifests;
@@ -140,43 +141,40 @@ pub fn decide_owned(rules: &RuleSet, cfg: &Config, body: Vec<u8>, now: DateTime<
     Ok(decide_parts(rules, cfg, &request, object, now))
 }
 
-/// The request (its `object` taken out) and the object.
-fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<DynamicObject>), BadReview> {
-    let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
-        .map_err(|e| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
+/// The request (its `object` taken out) and the object. The body is read once into a JSON
+/// value and the object moved out of it before the rest is typed: typing the whole review
+/// (`#[serde(flatten)]` in `AdmissionReview` and `DynamicObject`) buffers every field in
+/// serde's generic form first, a second and third copy of a 3 MiB object.
+fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<Value>), BadReview> {
+    let not_review = |e: serde_json::Error| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}")));
+    let mut whole: Value = serde_json::from_slice(body).map_err(not_review)?;
+    let mut object = None;
+    if let Some(request) = whole.get_mut("request").and_then(Value::as_object_mut) {
+        // the old object of an UPDATE is not judged
+        request.remove("oldObject");
+        object = request.remove("object").filter(|o| !o.is_null());
+    }
+    if let Some(o) = &object {
+        if !o.is_object() {
+            return Err(BadReview("the body is not an AdmissionReview: `request.object` is not an object".to_string()));
+        }
+        // as typing it would: the object's metadata must read as ObjectMeta
+        let meta = o.get("metadata").ok_or_else(|| {
+            BadReview("the body is not an AdmissionReview: `request.object` has no `metadata`".to_string())
+        })?;
+        <kube::core::ObjectMeta as serde::Deserialize>::deserialize(meta).map_err(not_review)?;
+    }
+    let review: AdmissionReview<DynamicObject> = serde_json::from_value(whole).map_err(not_review)?;
     if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
         return Err(BadReview(mask::redact_text(&format!(
             "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
             review.types.kind, review.types.api_version
         ))));
     }
-    let mut request: AdmissionRequest<DynamicObject> = review
+    let request: AdmissionRequest<DynamicObject> = review
         .try_into()
         .map_err(|_| BadReview("the AdmissionReview has no `request`".to_string()))?;
-    // the old object of an UPDATE is not judged
-    request.old_object = None;
-    let object = request.object.take();
     Ok((request, object))
-}
-
-/// The object as one JSON value, its parts moved rather than copied.
-fn object_value(obj: DynamicObject) -> Result<Value, serde_json::Error> {
-    let DynamicObject { types, metadata, data } = obj;
-    let mut map = match data {
-        Value::Object(m) => m,
-        Value::Null => serde_json::Map::new(),
-        other => {
-            let mut m = serde_json::Map::new();
-            m.insert("data".to_string(), other);
-            m
-        }
-    };
-    if let Some(t) = types {
-        map.insert("apiVersion".to_string(), Value::String(t.api_version));
-        map.insert("kind".to_string(), Value::String(t.kind));
-    }
-    map.insert("metadata".to_string(), serde_json::to_value(metadata)?);
-    Ok(Value::Object(map))
 }
 
 fn operation_name(op: &Operation) -> &'static str {
@@ -188,9 +186,15 @@ fn operation_name(op: &Operation) -> &'static str {
     }
 }
 
+/// A string in the object's `metadata`.
+fn meta_str(object: Option<&Value>, field: &str) -> Option<String> {
+    object?.get("metadata")?.get(field)?.as_str().map(str::to_string)
+}
+
 /// Decides on one request.
 pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObject>, now: DateTime<Utc>) -> Decision {
-    decide_parts(rules, cfg, req, req.object.clone(), now)
+    let object = req.object.as_ref().and_then(|o| serde_json::to_value(o).ok());
+    decide_parts(rules, cfg, req, object, now)
 }
 
 /// Decides on `req`, whose object is `object` (`req.object` is not read).
@@ -198,20 +202,19 @@ fn decide_parts(
     rules: &RuleSet,
     cfg: &Config,
     req: &AdmissionRequest<DynamicObject>,
-    incoming: Option<DynamicObject>,
+    incoming: Option<Value>,
     now: DateTime<Utc>,
 ) -> Decision {
     let operation = operation_name(&req.operation);
     let namespace = req
         .namespace
         .clone()
-        .or_else(|| incoming.as_ref().and_then(|o| o.metadata.namespace.clone()));
+        .or_else(|| meta_str(incoming.as_ref(), "namespace"));
     let name = if !req.name.is_empty() {
         req.name.clone()
     } else {
-        incoming
-            .as_ref()
-            .and_then(|o| o.metadata.name.clone().or_else(|| o.metadata.generate_name.clone()))
+        meta_str(incoming.as_ref(), "name")
+            .or_else(|| meta_str(incoming.as_ref(), "generateName"))
             .unwrap_or_default()
     };
     // masked: a key used as a name would otherwise reach the log line and the denial
@@ -240,17 +243,8 @@ fn decide_parts(
     {
         return decision;
     }
-    let Some(obj) = incoming else {
+    let Some(mut value) = incoming else {
         return decision;
-    };
-    let mut value = match object_value(obj) {
-        Ok(v) => v,
-        Err(e) => {
-            decision
-                .errors
-                .push(mask::redact_text(&format!("cannot read the object: {e}")));
-            return decision;
-        }
     };
     // the API server leaves `metadata.namespace` out of a CREATE in the request's namespace
     if let (Some(ns), Some(meta)) = (&namespace, value.get_mut("metadata").and_then(Value::as_object_mut)) {

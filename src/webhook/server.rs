@@ -574,6 +574,7 @@ pub async fn serve_with(
 
 /// Runs the webhook until SIGTERM or ctrl-c; in-flight requests get [`GRACE`] to finish.
 pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
+    super::alloc::purge_at_once();
     let tls = tls_config(&settings.cert, &settings.key)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
