@@ -2,7 +2,9 @@
 """Writes the worst AdmissionReview the API server lets through (3 MiB): one Deployment
 whose container env fills the body. Usage: worst-review.py keys|vars OUT [BYTES]
   keys: every env var holds a literal key (the most findings per byte)
-  vars: the most env vars per byte (the most entities)"""
+  vars: the most env vars per byte (the most entities)
+  args: the most container arguments (an entity each) under the webhook's limit of
+        35,000 JSON values: the worst review that is judged rather than refused"""
 import json, sys
 
 shape, out = sys.argv[1], sys.argv[2]
@@ -23,6 +25,14 @@ def review(env):
         "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
         "name": "huge", "namespace": "shop", "operation": "CREATE",
         "userInfo": {"username": "dev"}, "object": obj, "dryRun": False}}
+
+if shape == "args":
+    doc = review([{"name": "A", "value": "x"}])
+    doc["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["args"] = ["--flag=%d" % i for i in range(34900)]
+    text = json.dumps(doc, separators=(",", ":"))
+    open(out, "w").write(text)
+    print("%s: %d bytes, 34900 args" % (out, len(text)))
+    sys.exit(0)
 
 def var(i):
     if shape == "keys":

@@ -448,6 +448,8 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
             by_severity: BySeverity::count(&findings),
             fail_on: opts.fail_on,
             failed: false,
+            omitted: 0,
+            max_findings_per_rule: None,
         },
         checklist,
         findings,

@@ -2,6 +2,7 @@
 //! HTML auditor reports are rendered from the same data with tera; the text form is for
 //! terminals.
 
+pub mod cap;
 pub mod escape;
 pub mod fields;
 mod json;
@@ -139,6 +140,13 @@ pub struct Summary {
     pub fail_on: Severity,
     /// Some finding not in the `--baseline` is at or above `failOn`.
     pub failed: bool,
+    /// Findings not listed in `findings`: past `--max-findings-per-rule` of one rule in
+    /// one file, each run of them stood for by one "…and N more" entry ([`cap`]). Counted
+    /// in `findings`, `bySeverity`, the checklist and the exit status.
+    pub omitted: usize,
+    /// `--max-findings-per-rule` (absent: no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_findings_per_rule: Option<usize>,
 }
 
 /// A file the check did not read, and why.

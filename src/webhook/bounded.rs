@@ -11,6 +11,32 @@ use crate::policy::{RuleSet, Scope};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
+/// The JSON values (objects, arrays, strings, numbers, ...) an object may hold to be judged.
+/// Each can become an entity (an env var, an argument, a label) of about 1.4 KB, with the
+/// parsed and typed forms of the object on top: 35,000 values keep the worst review (one
+/// entity per value: container arguments) near 100 MB over the server's resting size.
+/// Real objects hold hundreds; a 3 MiB Deployment of 100,000 env vars took 290 MB to judge.
+pub const MAX_OBJECT_VALUES: usize = 35_000;
+
+/// The values in `v`, counted up to just past `limit`.
+pub fn count_values(v: &serde_json::Value, limit: usize) -> usize {
+    use serde_json::Value;
+    let mut stack = vec![v];
+    let mut n = 0;
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n > limit {
+            break;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    n
+}
+
 /// What judging one object gave.
 #[derive(Debug, Default)]
 pub struct Judged {

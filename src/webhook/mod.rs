@@ -246,6 +246,26 @@ fn decide_parts(
     let Some(mut value) = incoming else {
         return decision;
     };
+    // an object too large to judge in bounded memory is not judged: denied in deny mode
+    let values = bounded::count_values(&value, bounded::MAX_OBJECT_VALUES);
+    if values > bounded::MAX_OBJECT_VALUES {
+        drop(value);
+        let reason = format!(
+            "the object holds over {} JSON values, more than the webhook judges in bounded memory (a workload this large cannot start a process: Linux caps a process's environment and arguments at 2 MiB)",
+            bounded::MAX_OBJECT_VALUES
+        );
+        decision.errors.push(reason.clone());
+        if cfg.mode == Mode::Deny {
+            if let Some(response) = decision.review.response.as_mut() {
+                let message = format!("compliance: {object} was not checked; deny mode fails closed:\n- {reason}");
+                deny(response, mask::redact_text(&message));
+                decision.outcome = Outcome::Denied;
+            }
+        } else {
+            decision.outcome = Outcome::Allowed;
+        }
+        return decision;
+    }
     // the API server leaves `metadata.namespace` out of a CREATE in the request's namespace
     if let (Some(ns), Some(meta)) = (&namespace, value.get_mut("metadata").and_then(Value::as_object_mut)) {
         meta.entry("namespace").or_insert_with(|| Value::String(ns.clone()));

@@ -34,22 +34,15 @@ pub struct State {
     /// The configuration file's `rules` (disabled rules, severities), applied again on
     /// every reload.
     pub rule_settings: crate::config::RuleSettings,
-    /// The bodies of the large reviews being decided, in KiB: a review takes memory in
-    /// proportion to its body (about 30 times it), so at most [`LARGE_REVIEW_BUDGET`] of
-    /// body is judged at once and the sum fits the Deployment's memory limit.
+    /// Large reviews decided at once: each can take up to about 100 MB while it is judged
+    /// (an object of [`super::bounded::MAX_OBJECT_VALUES`] values), so one at a time fits
+    /// the Deployment's memory limit.
     large: tokio::sync::Semaphore,
 }
 
-/// Bytes of large reviews (over [`INLINE_BODY_BYTES`]) decided at the same time: one
-/// review of any size (up to [`MAX_BODY`]) always goes ahead alone; smaller ones share the
-/// budget (two 1.5 MiB reviews at once, not three); the others wait their turn.
-pub const LARGE_REVIEW_BUDGET: usize = 3 * 1024 * 1024;
-
-/// The permits (KiB) a large review of `len` bytes takes from [`LARGE_REVIEW_BUDGET`].
-fn budget_permits(len: usize) -> u32 {
-    let budget = LARGE_REVIEW_BUDGET / 1024;
-    u32::try_from(len.div_ceil(1024).clamp(1, budget)).unwrap_or(u32::MAX)
-}
+/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn
+/// (holding only their body).
+pub const LARGE_REVIEWS: usize = 1;
 
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
@@ -58,7 +51,7 @@ impl State {
             config,
             metrics: Metrics::default(),
             rule_settings: crate::config::RuleSettings::default(),
-            large: tokio::sync::Semaphore::new(LARGE_REVIEW_BUDGET / 1024),
+            large: tokio::sync::Semaphore::new(LARGE_REVIEWS),
         }
     }
 
@@ -373,8 +366,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response>
     }
 }
 
-/// Bodies up to this size are decided on the async worker that read them.
-const INLINE_BODY_BYTES: usize = 64 * 1024;
+/// Bodies up to this size are decided on the async worker that read them: they hold at
+/// most 4,096 values (`"a",` each), a few megabytes to judge, once per worker thread.
+/// A typical review (a Deployment with its managed fields) is 5 to 15 KB.
+pub const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
@@ -389,7 +384,7 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
         Ok(decide_body(&state.rules(), &state.config, &bytes, chrono::Utc::now()))
     } else {
         // bounded: the large reviews decided at once must fit the memory limit
-        let Ok(_permit) = state.large.acquire_many(budget_permits(bytes.len())).await else {
+        let Ok(_permit) = state.large.acquire().await else {
             return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         };
         let st = state.clone();
