@@ -130,14 +130,19 @@ enum Unread {
 
 fn read(c: &discover::Candidate, limits: &Limits) -> std::result::Result<(String, (String, u64)), Unread> {
     use crate::guard::{read_file, Contents};
-    let note = |message: String| Unread::NotText(InputError::new(&c.display, None, message), None);
     let bytes = match read_file(&c.path, limits.max_file_bytes) {
         Ok(Contents::Bytes(b)) => b,
         Ok(Contents::TooLarge(size)) => {
-            return Err(note(format!(
-                "file is {size} bytes, over the {}-byte limit (--max-file-size): not read",
-                limits.max_file_bytes
-            )))
+            // an input error, not a note: padding a file past the cap must not hide a key
+            // in it and let the run pass
+            return Err(Unread::Error(InputError::new(
+                &c.display,
+                None,
+                format!(
+                    "file is {size} bytes, over the {}-byte limit (--max-file-size): not read, so not checked; raise the limit or exclude the file (--exclude) if it holds no secret",
+                    limits.max_file_bytes
+                ),
+            )));
         }
         Ok(Contents::NotAFile) => {
             return Err(Unread::Error(InputError::new(

@@ -665,3 +665,25 @@ fn findings_per_file_and_rule_are_capped_in_every_format() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(&format!("({omitted} not listed: at most 100 per file and rule")), "{text}");
 }
+
+/// Item 8: a source file with a key, padded past the size cap (8 MiB by default), is not
+/// read; that must not let the run pass: it is an input error (exit 2), named in the report.
+#[test]
+fn a_key_padded_past_the_size_cap_does_not_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("OPENAI_API_KEY = \"sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK\"\n");
+    text.push_str(&"# padding\n".repeat(900 * 1024));
+    assert!(text.len() > 8 * 1024 * 1024);
+    std::fs::write(dir.path().join("settings.py"), &text).unwrap();
+    let out = run(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &report["errors"][0];
+    assert_eq!(error["file"], "settings.py");
+    assert!(error["message"].as_str().unwrap().contains("over the 8388608-byte limit"), "{error}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK"));
+    // the same key under the cap is found
+    std::fs::write(dir.path().join("settings.py"), &text[..4096]).unwrap();
+    let out = run(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

@@ -123,8 +123,8 @@ impl BySeverity {
 pub struct Summary {
     /// Files read: manifests and the text files the source scanner read.
     pub files: usize,
-    /// Files not read: binaries and files over the size limit that are
-    /// not manifests (a manifest that cannot be read is an error instead).
+    /// Files not read: binaries (a manifest that cannot be read, and any file over the
+    /// size limit, is an error instead).
     pub skipped: usize,
     /// YAML/JSON documents parsed.
     pub documents: usize,
@@ -167,8 +167,8 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
-    /// Files not read that are not errors (binaries, oversized files that
-    /// are not manifests), with the reason; left out of the JSON when there are none.
+    /// Files not read that are not errors (binaries; a file over the size limit is an
+    /// error), with the reason; left out of the JSON when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
     /// Findings that active waivers waived, each with the waiver.
