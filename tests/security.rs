@@ -687,3 +687,53 @@ fn a_key_padded_past_the_size_cap_does_not_pass() {
     let out = run(dir.path(), &["check", ".", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// JUnit: every control character an object name or a file name can carry (C0, DEL, C1,
+/// U+FFFE/U+FFFF, a line break) is shown as an escape; the report parses with a real XML
+/// parser (quick-xml), and no attribute or text holds a control character or a line a
+/// value started.
+#[test]
+fn junit_has_no_xml_illegal_or_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut name = String::from("p");
+    for c in (0u32..0x20).chain(0x7f..0xa0).chain([0xfffe, 0xffff, 0x202e]) {
+        name.push_str(&format!("\\u{c:04X}"));
+    }
+    name.push_str("\\n::error::forged");
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{name}\"\nspec:\n  containers:\n  - name: c\n    image: nginx:latest\n    securityContext: {{privileged: true}}\n"
+    );
+    std::fs::write(dir.path().join("pod.yaml"), manifest).unwrap();
+    // a file name with an escape sequence and a line break: an input error names it
+    std::fs::write(dir.path().join("bad\u{1b}[2J\n\u{9b}31m.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [\n").unwrap();
+    let out = run(dir.path(), &["check", ".", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("privileged") || xml.contains("K8S-001"), "{xml}");
+    let bad = |c: char| (c < ' ' && c != '\n') || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}';
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut texts, mut attrs) = (0, 0);
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    let v = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned();
+                    assert!(!v.chars().any(|c| bad(c) || c == '\n'), "attribute {v:?}");
+                    attrs += 1;
+                }
+            }
+            quick_xml::events::Event::Text(t) => {
+                let v = t.xml_content(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned();
+                assert!(!v.chars().any(bad), "text {v:?}");
+                // a value never starts a line of a failure's text
+                assert!(!v.lines().any(|l| l.starts_with("::error")), "{v}");
+                texts += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(texts > 0 && attrs > 10);
+    assert!(xml.contains("\\x1b") && xml.contains("\\u{9b}") && xml.contains("\\u{fffe}"), "{xml}");
+}

@@ -52,7 +52,9 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
             if form == Form::Text {
                 text::write(&fields::for_terminal(report), &mut sink);
             } else {
-                junit::write(report, rules, &mut sink);
+                // control characters shown as escapes first (a value never starts a line
+                // of a failure's text), then escaped for XML
+                junit::write(&fields::for_terminal(report), rules, &mut sink);
             }
             sink.finish().map_err(io)?;
         }
