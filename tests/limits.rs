@@ -114,7 +114,10 @@ fn files_over_the_size_limit_are_not_read() {
     // any other file too (issue 12, item 8): padding a source file past the limit must
     // not hide its key and let the run pass, so it is an input error, not a note
     let (_, _, message) = error_for(&r, "big.txt");
-    assert!(message.contains("1000-byte limit (--max-file-size): not read, so not checked"), "{message}");
+    assert!(
+        message.contains("1000-byte limit (--max-file-size): not read, so not checked"),
+        "{message}"
+    );
     assert_eq!(r["summary"]["skipped"], 0);
     assert!(!r["findings"].to_string().contains("SRC-001"));
     good_file_checked(&r);

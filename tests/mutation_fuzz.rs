@@ -37,14 +37,74 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "\u{1b}[2J", "\u{1b}]52;c;eA==\u{7}", "\u{9b}", "\u{202e}", "\r", "\n", "\r\n", "\t", "\0", "\u{feff}",
-    "\u{fffe}", "\u{85}", "\u{2028}", "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK", "AKIAIOSFODNN7EXAMPLE",
-    "ghp_0123456789abcdefghijABCDEFGHIJ012345", "::error::", "`", "```", "[x](javascript:alert(1))", "<!--",
-    "<script>", "&amp;", "|", "\\", "*", "_", "#", "> ", "- ", "1. ", "{", "}", "[", "]", ":", ": ", ",", "\"",
-    "'", "&a ", "*a", "<<: *a", "!!binary ", "---\n", "...\n", "- - - ", "? ", "%YAML 1.1\n", "0x", "1e999",
-    "-9223372036854775809", "null", "~", "true", "apiVersion: v1\n", "kind: Pod\n", "\"kind\":\"Pod\"",
-    "metadata:\n  name: x\n", "\"request\":{", "\"object\":", "containers:\n- name: c\n", "env:\n- name: API_KEY\n  value: ",
-    "privileged: true", "\u{d7ff}", "\u{10ffff}", "é", "\u{ff}",
+    "\u{1b}[2J",
+    "\u{1b}]52;c;eA==\u{7}",
+    "\u{9b}",
+    "\u{202e}",
+    "\r",
+    "\n",
+    "\r\n",
+    "\t",
+    "\0",
+    "\u{feff}",
+    "\u{fffe}",
+    "\u{85}",
+    "\u{2028}",
+    "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+    "::error::",
+    "`",
+    "```",
+    "[x](javascript:alert(1))",
+    "<!--",
+    "<script>",
+    "&amp;",
+    "|",
+    "\\",
+    "*",
+    "_",
+    "#",
+    "> ",
+    "- ",
+    "1. ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ": ",
+    ",",
+    "\"",
+    "'",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!binary ",
+    "---\n",
+    "...\n",
+    "- - - ",
+    "? ",
+    "%YAML 1.1\n",
+    "0x",
+    "1e999",
+    "-9223372036854775809",
+    "null",
+    "~",
+    "true",
+    "apiVersion: v1\n",
+    "kind: Pod\n",
+    "\"kind\":\"Pod\"",
+    "metadata:\n  name: x\n",
+    "\"request\":{",
+    "\"object\":",
+    "containers:\n- name: c\n",
+    "env:\n- name: API_KEY\n  value: ",
+    "privileged: true",
+    "\u{d7ff}",
+    "\u{10ffff}",
+    "é",
+    "\u{ff}",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &[u8]) -> Vec<u8> {
@@ -93,7 +153,10 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &[u8]) -> Vec<u8> {
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in [root.join("fuzz/corpus").join(target), root.join("tests/regressions").join(target)] {
+    for dir in [
+        root.join("fuzz/corpus").join(target),
+        root.join("tests/regressions").join(target),
+    ] {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
         files.sort();
@@ -109,8 +172,14 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
 #[ignore = "runs for FUZZ_SECONDS; see the module comment"]
 fn mutation_fuzz() {
     let target = std::env::var("FUZZ_TARGET").unwrap_or_else(|_| "escape".into());
-    let seconds: u64 = std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let seconds: u64 = std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let entry: fn(&[u8]) = match target.as_str() {
         "loader" => harness::loader,
         "config" => harness::config,
@@ -140,9 +209,14 @@ fn mutation_fuzz() {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             input.hash(&mut h);
             let name = format!("mutation-{:016x}", h.finish());
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions").join(&target);
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/regressions")
+                .join(&target);
             std::fs::write(dir.join(&name), &input).unwrap();
-            eprintln!("{target}: {} in {name} ({took:?})", if outcome.is_err() { "panic" } else { "slow unit" });
+            eprintln!(
+                "{target}: {} in {name} ({took:?})",
+                if outcome.is_err() { "panic" } else { "slow unit" }
+            );
         } else if pool.len() < 4096 && rng.below(50) == 0 {
             // keep some mutants as bases: deeper mutations without coverage feedback
             pool.push(input);

@@ -583,7 +583,8 @@ mod idle_tls {
 #[test]
 fn findings_per_file_and_rule_are_capped_in_every_format() {
     let real = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
     )
     .unwrap();
     let mut docs: Vec<serde_yaml::Value> = Vec::new();
@@ -622,7 +623,10 @@ fn findings_per_file_and_rule_are_capped_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("kubernetes-manifests.yaml"), &text).unwrap();
 
-    let out = run(dir.path(), &["check", ".", "--format", "json", "--output-dir", "reports"]);
+    let out = run(
+        dir.path(),
+        &["check", ".", "--format", "json", "--output-dir", "reports"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let summary = &report["summary"];
@@ -640,19 +644,38 @@ fn findings_per_file_and_rule_are_capped_in_every_format() {
     assert_eq!(summary["maxFindingsPerRule"], 100);
     let omitted = summary["omitted"].as_u64().unwrap() as usize;
     assert_eq!(omitted, more);
-    assert!(omitted >= 300 + 50, "400 keys and 150 privileged containers, 100 listed each: {omitted}");
+    assert!(
+        omitted >= 300 + 50,
+        "400 keys and 150 privileged containers, 100 listed each: {omitted}"
+    );
     let all = summary["findings"].as_u64().unwrap() as usize;
-    let extra = listed.iter().filter(|f| f["message"].as_str().unwrap().starts_with("…and ")).count();
-    assert_eq!(all, listed.len() - extra + omitted, "summary.findings counts every finding");
+    let extra = listed
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().starts_with("…and "))
+        .count();
+    assert_eq!(
+        all,
+        listed.len() - extra + omitted,
+        "summary.findings counts every finding"
+    );
 
     // the same run without the cap: what the cap saves
-    let uncapped = run(dir.path(), &["check", ".", "--format", "json", "--max-findings-per-rule", "0"]);
+    let uncapped = run(
+        dir.path(),
+        &["check", ".", "--format", "json", "--max-findings-per-rule", "0"],
+    );
     let full: serde_json::Value = serde_json::from_slice(&uncapped.stdout).unwrap();
     assert_eq!(full["findings"].as_array().unwrap().len(), all);
     assert!(full["summary"].get("maxFindingsPerRule").is_none());
 
     let reports = dir.path().join("reports");
-    for name in ["report.json", "report.md", "report.html", "report.sarif", "report.junit.xml"] {
+    for name in [
+        "report.json",
+        "report.md",
+        "report.html",
+        "report.sarif",
+        "report.junit.xml",
+    ] {
         let body = std::fs::read_to_string(reports.join(name)).unwrap();
         let mentions = body.matches("more findings of SEC-001 in this file").count();
         assert!(mentions >= 1, "{name} says how many more");
@@ -663,7 +686,10 @@ fn findings_per_file_and_rule_are_capped_in_every_format() {
     }
     let text = run(dir.path(), &["check", "."]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains(&format!("({omitted} not listed: at most 100 per file and rule")), "{text}");
+    assert!(
+        text.contains(&format!("({omitted} not listed: at most 100 per file and rule")),
+        "{text}"
+    );
 }
 
 /// Item 8: a source file with a key, padded past the size cap (8 MiB by default), is not
@@ -680,7 +706,13 @@ fn a_key_padded_past_the_size_cap_does_not_pass() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let error = &report["errors"][0];
     assert_eq!(error["file"], "settings.py");
-    assert!(error["message"].as_str().unwrap().contains("over the 8388608-byte limit"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the 8388608-byte limit"),
+        "{error}"
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK"));
     // the same key under the cap is found
     std::fs::write(dir.path().join("settings.py"), &text[..4096]).unwrap();
@@ -705,12 +737,17 @@ fn junit_has_no_xml_illegal_or_control_characters() {
     );
     std::fs::write(dir.path().join("pod.yaml"), manifest).unwrap();
     // a file name with an escape sequence and a line break: an input error names it
-    std::fs::write(dir.path().join("bad\u{1b}[2J\n\u{9b}31m.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad\u{1b}[2J\n\u{9b}31m.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [\n",
+    )
+    .unwrap();
     let out = run(dir.path(), &["check", ".", "--format", "junit"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let xml = String::from_utf8(out.stdout).unwrap();
     assert!(xml.contains("privileged") || xml.contains("K8S-001"), "{xml}");
-    let bad = |c: char| (c < ' ' && c != '\n') || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}';
+    let bad =
+        |c: char| (c < ' ' && c != '\n') || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}';
     let mut reader = quick_xml::Reader::from_str(&xml);
     let (mut texts, mut attrs) = (0, 0);
     loop {
@@ -719,7 +756,10 @@ fn junit_has_no_xml_illegal_or_control_characters() {
             quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
                 for a in e.attributes() {
                     let a = a.unwrap();
-                    let v = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned();
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .into_owned();
                     assert!(!v.chars().any(|c| bad(c) || c == '\n'), "attribute {v:?}");
                     attrs += 1;
                 }
@@ -735,5 +775,8 @@ fn junit_has_no_xml_illegal_or_control_characters() {
         }
     }
     assert!(texts > 0 && attrs > 10);
-    assert!(xml.contains("\\x1b") && xml.contains("\\u{9b}") && xml.contains("\\u{fffe}"), "{xml}");
+    assert!(
+        xml.contains("\\x1b") && xml.contains("\\u{9b}") && xml.contains("\\u{fffe}"),
+        "{xml}"
+    );
 }

@@ -99,10 +99,17 @@ mod tests {
         findings.extend((0..3).map(|i| finding("a.yaml", "K8S-001", i)));
         findings.extend((0..4).map(|i| finding("b.yaml", "SEC-001", i)));
         let (kept, omitted) = cut(findings, 3);
-        let a_sec: Vec<&Finding> = kept.iter().filter(|f| f.file == "a.yaml" && f.rule == "SEC-001").collect();
+        let a_sec: Vec<&Finding> = kept
+            .iter()
+            .filter(|f| f.file == "a.yaml" && f.rule == "SEC-001")
+            .collect();
         assert_eq!(a_sec.len(), 4);
         assert_eq!(a_sec[3].identity, OMITTED_IDENTITY);
-        assert!(a_sec[3].message.starts_with("…and 4 more findings of SEC-001"), "{}", a_sec[3].message);
+        assert!(
+            a_sec[3].message.starts_with("…and 4 more findings of SEC-001"),
+            "{}",
+            a_sec[3].message
+        );
         // exactly at the limit: nothing added
         assert_eq!(kept.iter().filter(|f| f.rule == "K8S-001").count(), 3);
         let b: Vec<&Finding> = kept.iter().filter(|f| f.file == "b.yaml").collect();
@@ -111,7 +118,10 @@ mod tests {
         assert_eq!(omitted, 4 + 1);
         // a limit of 0 lists everything
         let all: Vec<Finding> = (0..7).map(|i| finding("a.yaml", "SEC-001", i)).collect();
-        assert_eq!(cut(all, 0), ((0..7).map(|i| finding("a.yaml", "SEC-001", i)).collect(), 0));
+        assert_eq!(
+            cut(all, 0),
+            ((0..7).map(|i| finding("a.yaml", "SEC-001", i)).collect(), 0)
+        );
     }
 
     fn cut(findings: Vec<Finding>, max: usize) -> (Vec<Finding>, usize) {

@@ -26,9 +26,9 @@ pub fn purge_at_once() {
 }
 
 /// The purge delay in force, in milliseconds.
-pub fn purge_delay_ms() -> i64 {
+pub fn purge_delay_ms() -> c_long {
     // SAFETY: as above
-    i64::from(unsafe { mi_option_get(PURGE_DELAY) })
+    unsafe { mi_option_get(PURGE_DELAY) }
 }
 
 #[cfg(test)]

@@ -146,7 +146,8 @@ pub fn decide_owned(rules: &RuleSet, cfg: &Config, body: Vec<u8>, now: DateTime<
 /// (`#[serde(flatten)]` in `AdmissionReview` and `DynamicObject`) buffers every field in
 /// serde's generic form first, a second and third copy of a 3 MiB object.
 fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<Value>), BadReview> {
-    let not_review = |e: serde_json::Error| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}")));
+    let not_review =
+        |e: serde_json::Error| BadReview(mask::redact_text(&format!("the body is not an AdmissionReview: {e}")));
     let mut whole: Value = serde_json::from_slice(body).map_err(not_review)?;
     let mut object = None;
     if let Some(request) = whole.get_mut("request").and_then(Value::as_object_mut) {
@@ -156,7 +157,9 @@ fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<
     }
     if let Some(o) = &object {
         if !o.is_object() {
-            return Err(BadReview("the body is not an AdmissionReview: `request.object` is not an object".to_string()));
+            return Err(BadReview(
+                "the body is not an AdmissionReview: `request.object` is not an object".to_string(),
+            ));
         }
         // as typing it would: the object's metadata must read as ObjectMeta
         let meta = o.get("metadata").ok_or_else(|| {

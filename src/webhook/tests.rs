@@ -420,11 +420,21 @@ fn an_object_over_the_value_limit_is_not_judged_and_one_under_it_is_bounded() {
     let denied = decide_json(&cfg(Mode::Deny), &body);
     assert_eq!(denied.outcome, Outcome::Denied);
     assert_eq!(denied.violation_count, 0, "nothing was judged");
-    let message = response_json(&denied)["response"]["status"]["message"].as_str().unwrap().to_string();
-    assert!(message.contains("was not checked") && message.contains("35000 JSON values"), "{message}");
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("was not checked") && message.contains("35000 JSON values"),
+        "{message}"
+    );
     let warned = decide_json(&cfg(Mode::Warn), &body);
     assert_eq!(response_json(&warned)["response"]["allowed"], true);
-    assert!(warned.errors.iter().any(|e| e.contains("JSON values")), "{:?}", warned.errors);
+    assert!(
+        warned.errors.iter().any(|e| e.contains("JSON values")),
+        "{:?}",
+        warned.errors
+    );
 
     let under = 2_000;
     d["spec"]["template"]["spec"]["containers"][0]["env"] = env(under);
@@ -433,8 +443,14 @@ fn an_object_over_the_value_limit_is_not_judged_and_one_under_it_is_bounded() {
     assert_eq!(denied.violated.get("SEC-001"), Some(&under), "{:?}", denied.violated);
     assert!(denied.violation_count > under);
     assert_eq!(denied.violations.len(), DENIAL_LISTED);
-    let message = response_json(&denied)["response"]["status"]["message"].as_str().unwrap().to_string();
-    assert!(message.ends_with(&format!("and {} more", denied.violation_count - DENIAL_LISTED)), "{message}");
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.ends_with(&format!("and {} more", denied.violation_count - DENIAL_LISTED)),
+        "{message}"
+    );
     assert!(message.lines().nth(1).unwrap().contains("(critical)"), "{message}");
     assert!(!message.contains("sk-proj-000001Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK"));
 }
