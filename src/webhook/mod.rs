@@ -168,7 +168,14 @@ fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<
         <kube::core::ObjectMeta as serde::Deserialize>::deserialize(meta).map_err(not_review)?;
     }
     let review: AdmissionReview<DynamicObject> = serde_json::from_value(whole).map_err(not_review)?;
-    if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
+    // exactly a version the API server sends: the answer echoes `apiVersion`, so anything
+    // else written after `admission.k8s.io/` (a key) would be sent back unmasked
+    if review.types.kind != "AdmissionReview"
+        || !matches!(
+            review.types.api_version.as_str(),
+            "admission.k8s.io/v1" | "admission.k8s.io/v1beta1"
+        )
+    {
         return Err(BadReview(mask::redact_text(&format!(
             "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
             review.types.kind, review.types.api_version
