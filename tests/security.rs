@@ -574,3 +574,209 @@ mod idle_tls {
         s.handle.shutdown();
     }
 }
+
+/// Item 10: output amplification. The real microservices-demo manifests (Google, Apache-2.0,
+/// `../shared/corpus`) with their `frontend` Deployment grown to 150 privileged containers,
+/// the first holding 400 env vars with literal keys: every report lists at most
+/// `--max-findings-per-rule` findings of a rule in the file, then one "…and N more" entry,
+/// the summary counts what was left out, and the exit status still counts everything.
+#[test]
+fn findings_per_file_and_rule_are_capped_in_every_format() {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
+    )
+    .unwrap();
+    let mut docs: Vec<serde_yaml::Value> = Vec::new();
+    for d in serde_yaml::Deserializer::from_str(&real) {
+        docs.push(serde::Deserialize::deserialize(d).unwrap());
+    }
+    let frontend = docs
+        .iter_mut()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "frontend")
+        .unwrap();
+    let template = frontend["spec"]["template"]["spec"]["containers"][0].clone();
+    let containers: Vec<serde_yaml::Value> = (0..150)
+        .map(|i| {
+            let mut c = template.clone();
+            c["name"] = format!("server-{i}").into();
+            c["securityContext"] = serde_yaml::from_str("{privileged: true}").unwrap();
+            if i == 0 {
+                let env: Vec<serde_yaml::Value> = (0..400)
+                    .map(|j| {
+                        serde_yaml::from_str(&format!(
+                            "{{name: PAYMENT_API_KEY_{j}, value: sk-proj-{j:05}Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK}}"
+                        ))
+                        .unwrap()
+                    })
+                    .collect();
+                c["env"] = env.into();
+            }
+            c
+        })
+        .collect();
+    frontend["spec"]["template"]["spec"]["containers"] = containers.into();
+    let text: String = docs
+        .iter()
+        .map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kubernetes-manifests.yaml"), &text).unwrap();
+
+    let out = run(
+        dir.path(),
+        &["check", ".", "--format", "json", "--output-dir", "reports"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = &report["summary"];
+    let listed = report["findings"].as_array().unwrap();
+    let mut per: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut more = 0;
+    for f in listed {
+        *per.entry((f["file"].to_string(), f["rule"].to_string())).or_default() += 1;
+        if let Some(m) = f["message"].as_str().and_then(|m| m.strip_prefix("…and ")) {
+            more += m.split(' ').next().unwrap().parse::<usize>().unwrap();
+        }
+    }
+    assert!(per.values().all(|&n| n <= 101), "{per:?}");
+    assert!(per.values().any(|&n| n == 101), "some rule is capped: {per:?}");
+    assert_eq!(summary["maxFindingsPerRule"], 100);
+    let omitted = summary["omitted"].as_u64().unwrap() as usize;
+    assert_eq!(omitted, more);
+    assert!(
+        omitted >= 300 + 50,
+        "400 keys and 150 privileged containers, 100 listed each: {omitted}"
+    );
+    let all = summary["findings"].as_u64().unwrap() as usize;
+    let extra = listed
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().starts_with("…and "))
+        .count();
+    assert_eq!(
+        all,
+        listed.len() - extra + omitted,
+        "summary.findings counts every finding"
+    );
+
+    // the same run without the cap: what the cap saves
+    let uncapped = run(
+        dir.path(),
+        &["check", ".", "--format", "json", "--max-findings-per-rule", "0"],
+    );
+    let full: serde_json::Value = serde_json::from_slice(&uncapped.stdout).unwrap();
+    assert_eq!(full["findings"].as_array().unwrap().len(), all);
+    assert!(full["summary"].get("maxFindingsPerRule").is_none());
+
+    let reports = dir.path().join("reports");
+    for name in [
+        "report.json",
+        "report.md",
+        "report.html",
+        "report.sarif",
+        "report.junit.xml",
+    ] {
+        let body = std::fs::read_to_string(reports.join(name)).unwrap();
+        let mentions = body.matches("more findings of SEC-001 in this file").count();
+        assert!(mentions >= 1, "{name} says how many more");
+        assert!(
+            body.matches("PAYMENT_API_KEY_").count() <= 2 * 101 + 10,
+            "{name} lists at most 100 of the 400 keys"
+        );
+    }
+    let text = run(dir.path(), &["check", "."]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("({omitted} not listed: at most 100 per file and rule")),
+        "{text}"
+    );
+}
+
+/// Item 8: a source file with a key, padded past the size cap (8 MiB by default), is not
+/// read; that must not let the run pass: it is an input error (exit 2), named in the report.
+#[test]
+fn a_key_padded_past_the_size_cap_does_not_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+    // the key before the padding, and again after it (past the first 8 MiB piece)
+    let mut text = format!("OPENAI_API_KEY = \"{key}\"\n");
+    text.push_str(&"# padding\n".repeat(900 * 1024));
+    text.push_str(&format!("BACKUP_KEY = \"{key}\"\n"));
+    assert!(text.len() > 8 * 1024 * 1024);
+    std::fs::write(dir.path().join("settings.py"), &text).unwrap();
+    let out = run(dir.path(), &["check", ".", "--format", "json"]);
+    // scanned in pieces: both keys are findings at their lines, the run fails (exit 1)
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let lines: Vec<u64> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "SRC-001" && f["file"] == "settings.py")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![1, 900 * 1024 + 2]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK"));
+}
+
+/// JUnit: every control character an object name or a file name can carry (C0, DEL, C1,
+/// U+FFFE/U+FFFF, a line break) is shown as an escape; the report parses with a real XML
+/// parser (quick-xml), and no attribute or text holds a control character or a line a
+/// value started.
+#[test]
+fn junit_has_no_xml_illegal_or_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut name = String::from("p");
+    for c in (0u32..0x20).chain(0x7f..0xa0).chain([0xfffe, 0xffff, 0x202e]) {
+        name.push_str(&format!("\\u{c:04X}"));
+    }
+    name.push_str("\\n::error::forged");
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{name}\"\nspec:\n  containers:\n  - name: c\n    image: nginx:latest\n    securityContext: {{privileged: true}}\n"
+    );
+    std::fs::write(dir.path().join("pod.yaml"), manifest).unwrap();
+    // a file name with an escape sequence and a line break: an input error names it
+    std::fs::write(
+        dir.path().join("bad\u{1b}[2J\n\u{9b}31m.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", ".", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("privileged") || xml.contains("K8S-001"), "{xml}");
+    let bad =
+        |c: char| (c < ' ' && c != '\n') || ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}';
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut texts, mut attrs) = (0, 0);
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .into_owned();
+                    assert!(!v.chars().any(|c| bad(c) || c == '\n'), "attribute {v:?}");
+                    attrs += 1;
+                }
+            }
+            quick_xml::events::Event::Text(t) => {
+                let v = t.xml_content(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned();
+                assert!(!v.chars().any(bad), "text {v:?}");
+                // a value never starts a line of a failure's text
+                assert!(!v.lines().any(|l| l.starts_with("::error")), "{v}");
+                texts += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(texts > 0 && attrs > 10);
+    assert!(
+        xml.contains("\\x1b") && xml.contains("\\u{9b}") && xml.contains("\\u{fffe}"),
+        "{xml}"
+    );
+}

@@ -2,7 +2,8 @@
 
 use crate::base::error::Result;
 use crate::base::finding::{Finding, InputError};
-use crate::engine::evaluate;
+use crate::base::timings::Timings;
+use crate::engine::evaluate::{self, Evaluation};
 use crate::engine::policy::RuleSet;
 use crate::facts;
 use crate::findings::place;
@@ -33,7 +34,42 @@ pub fn evaluate_documents_with(
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let resources = facts::build_with(docs, now, pod_security);
     let evaluation = evaluate::run(rules, &resources, &stamp)?;
-    let inputs: Vec<Input> = names
+    let (placed, errors) = place::findings(rules, &resources, &evaluation, &inputs_named(names));
+    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok((findings, errors))
+}
+
+/// [`evaluate_documents_with`] that frees the documents once their entities are built and
+/// lets `select` choose, from the whole evaluation, the hits and errors turned into findings
+/// (the webhook counts them all but builds only the few it lists).
+pub fn evaluate_selected(
+    rules: &RuleSet,
+    docs: Vec<Document>,
+    names: &[String],
+    now: DateTime<Utc>,
+    pod_security: &facts::pss::Settings,
+    select: impl FnOnce(&RuleSet, &mut Evaluation),
+) -> Result<(Vec<Finding>, Vec<InputError>)> {
+    let mut clock = Timings::new();
+    clock.lap("loaded");
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let resources = facts::build_with(&docs, now, pod_security);
+    drop(docs);
+    clock.lap("facts");
+    let mut evaluation = evaluate::run(rules, &resources, &stamp)?;
+    clock.lap_per("entity stores+evaluate", resources.len());
+    select(rules, &mut evaluation);
+    let (placed, errors) = place::findings(rules, &resources, &evaluation, &inputs_named(names));
+    clock.lap("findings");
+    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok((findings, errors))
+}
+
+/// Inputs with only a name: there is no text to place findings in.
+fn inputs_named(names: &[String]) -> Vec<Input> {
+    names
         .iter()
         .map(|n| Input {
             display: n.clone(),
@@ -41,9 +77,5 @@ pub fn evaluate_documents_with(
             digest: None,
             rendered: None,
         })
-        .collect();
-    let (placed, errors) = place::findings(rules, &resources, &evaluation, &inputs);
-    let mut findings: Vec<Finding> = placed.into_iter().map(|(f, _)| f).collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Ok((findings, errors))
+        .collect()
 }

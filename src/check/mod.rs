@@ -6,7 +6,7 @@
 mod documents;
 mod files;
 
-pub use documents::{evaluate_documents, evaluate_documents_with};
+pub use documents::{evaluate_documents, evaluate_documents_with, evaluate_selected};
 
 use crate::base::error::Result;
 use crate::base::timings::Timings;

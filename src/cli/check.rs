@@ -148,6 +148,11 @@ pub struct CheckArgs {
     /// first (the other formats and the exit status always count all) [default: all].
     #[arg(long, value_name = "N")]
     max_findings: Option<usize>,
+    /// Every format: list at most N findings of one rule in one file, then one "…and M
+    /// more" entry (counted in `summary.omitted`); 0 lists all. The exit status, totals
+    /// and checklist count all.
+    #[arg(long, value_name = "N", default_value_t = report::cap::DEFAULT_PER_FILE_AND_RULE)]
+    max_findings_per_rule: usize,
 }
 
 #[derive(clap::Args)]
@@ -222,6 +227,7 @@ pub fn run(a: CheckArgs) -> Exit {
         Err(e) => return fail(e),
     };
     rep.text_max_findings = a.max_findings;
+    report::cap::apply(&mut rep, a.max_findings_per_rule);
     match write_reports(&rep, &rules, format, output_dir.as_deref(), a.output.as_deref()) {
         Ok(()) => rep.exit(),
         Err(e) => fail(e),

@@ -70,8 +70,8 @@ impl BySeverity {
 pub struct Summary {
     /// Files read: manifests and the text files the source scanner read.
     pub files: usize,
-    /// Files not read: binaries and files over the size limit that are
-    /// not manifests (a manifest that cannot be read is an error instead).
+    /// Files not read: binaries (a manifest that cannot be read is an error instead; a
+    /// text file over the size limit is scanned in pieces).
     pub skipped: usize,
     /// YAML/JSON documents parsed.
     pub documents: usize,
@@ -87,6 +87,13 @@ pub struct Summary {
     pub fail_on: Severity,
     /// Some finding not in the `--baseline` is at or above `failOn`.
     pub failed: bool,
+    /// Findings not listed in `findings`: past `--max-findings-per-rule` of one rule in
+    /// one file, each run of them stood for by one "…and N more" entry
+    /// (`report::cap`). Counted in `findings`, `bySeverity`, the checklist and the exit status.
+    pub omitted: usize,
+    /// `--max-findings-per-rule` (absent: no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_findings_per_rule: Option<usize>,
 }
 
 /// Everything a check found, in report order.
@@ -100,8 +107,8 @@ pub struct Report {
     pub checklist: Vec<Control>,
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
-    /// Files not read that are not errors (binaries, oversized files that
-    /// are not manifests), with the reason; left out of the JSON when there are none.
+    /// Files not read that are not errors (binaries), with the reason; left out of the
+    /// JSON when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
     /// Findings that active waivers waived, each with the waiver.
@@ -246,6 +253,8 @@ impl Report {
                 by_severity: BySeverity::count(&p.findings),
                 fail_on: p.fail_on,
                 failed: false,
+                omitted: 0,
+                max_findings_per_rule: None,
             },
             checklist: p.checklist,
             findings: p.findings,

@@ -24,9 +24,12 @@ use std::fmt::Write;
 /// The passing test case's name for a rule without findings.
 pub const PASSING: &str = "all resources";
 
-/// Escapes text content and attribute values. Characters XML 1.0 cannot carry at all
-/// (most C0 controls) become U+FFFD; line breaks and tabs in attributes become character
-/// references so that parsers keep them.
+/// Escapes text content and attribute values. Characters XML 1.0 cannot carry at all (C0
+/// controls other than tab and line breaks, U+FFFE, U+FFFF) and those it discourages (DEL,
+/// C1 controls, which a log viewer may still obey) are shown as visible escapes (`\x1b`,
+/// `\u{9b}`); line breaks and tabs in attributes become character references so that
+/// parsers keep them. The report's values have already been through
+/// [`super::fields::for_terminal`], so a line break here is the report's own.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -39,7 +42,12 @@ pub fn escape(s: &str) -> String {
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            '\u{80}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -194,7 +202,7 @@ fn error_case(out: &mut Sink<'_>, e: &InputError) {
 
 /// The JUnit XML for `report`, whose findings `rules` produced.
 pub fn render(report: &Report, rules: &RuleSet) -> String {
-    sink::to_string(|out| write(report, rules, out))
+    sink::to_string(|out| write(&super::escape::for_terminal(report), rules, out))
 }
 
 /// Writes the JUnit XML for `report` into `out`.

@@ -2,6 +2,7 @@
 //! HTML auditor reports are rendered from the same data with tera; the text form is for
 //! terminals.
 
+pub mod cap;
 pub mod escape;
 mod json;
 pub mod junit;
@@ -54,7 +55,9 @@ pub fn write(form: Form, report: &Report, rules: &RuleSet, dest: &str, out: &mut
             if form == Form::Text {
                 text::write(&escape::for_terminal(report), &mut sink);
             } else {
-                junit::write(report, rules, &mut sink);
+                // control characters shown as escapes first (a value never starts a line
+                // of a failure's text), then escaped for XML
+                junit::write(&escape::for_terminal(report), rules, &mut sink);
             }
             sink.finish().map_err(io)?;
         }

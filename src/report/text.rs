@@ -135,8 +135,12 @@ fn totals_line(report: &Report) -> String {
         .filter(|sev| s.by_severity.get(*sev) > 0)
         .map(|sev| format!("{} {sev}", s.by_severity.get(sev)))
         .collect();
+    let omitted = match (s.omitted, s.max_findings_per_rule) {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(max)) => format!(" ({n} not listed: at most {max} per file and rule, --max-findings-per-rule)"),
+    };
     format!(
-        "{} finding{}{} in {} file{} ({} resource{}, {} {} examined); {} error{}.",
+        "{} finding{}{}{omitted} in {} file{} ({} resource{}, {} {} examined); {} error{}.",
         s.findings,
         if s.findings == 1 { "" } else { "s" },
         if by.is_empty() {

@@ -8,13 +8,14 @@
 //! DELETE and CONNECT are allowed, and so is everything in an excluded namespace, without
 //! evaluation.
 
+pub mod alloc;
+pub mod bounded;
 pub mod conn;
 pub mod manifests;
 pub mod server;
 
 use crate::base::finding::Finding;
-use crate::check;
-use crate::engine::policy::{RuleSet, Scope};
+use crate::engine::policy::RuleSet;
 use crate::input::loader;
 use crate::secrets::redact;
 use chrono::{DateTime, Utc};
@@ -108,8 +109,13 @@ pub struct Decision {
     pub operation: &'static str,
     /// `<kind>/<namespace>/<name>` (`-` for no namespace).
     pub object: String,
-    /// Violations of object-scoped rules (messages already masked).
+    /// Violations of object-scoped rules (messages already masked), the most severe first:
+    /// at most [`DENIAL_LISTED`] of them are built (see [`bounded`]); the rest are counted.
     pub violations: Vec<Finding>,
+    /// Every violation of an object-scoped rule, listed or not.
+    pub violation_count: usize,
+    /// Violations by rule id (all of them, listed or not).
+    pub violated: std::collections::BTreeMap<String, usize>,
     /// Problems met while evaluating (they do not deny; messages masked).
     pub errors: Vec<String>,
 }
@@ -126,9 +132,54 @@ impl std::fmt::Display for BadReview {
 
 /// Parses a request body and decides. The error message never quotes a secret.
 pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc>) -> Result<Decision, BadReview> {
-    let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)
-        .map_err(|e| BadReview(redact::redact_text(&format!("the body is not an AdmissionReview: {e}"))))?;
-    if review.types.kind != "AdmissionReview" || !review.types.api_version.starts_with("admission.k8s.io/") {
+    let (request, object) = parse_review(body)?;
+    Ok(decide_parts(rules, cfg, &request, object, now))
+}
+
+/// [`decide_body`] that frees the body as soon as it is parsed, and takes the object out of
+/// the request rather than copying it: a 3 MiB review is held once, not three times.
+pub fn decide_owned(rules: &RuleSet, cfg: &Config, body: Vec<u8>, now: DateTime<Utc>) -> Result<Decision, BadReview> {
+    let parsed = parse_review(&body);
+    drop(body);
+    let (request, object) = parsed?;
+    Ok(decide_parts(rules, cfg, &request, object, now))
+}
+
+/// The request (its `object` taken out) and the object. The body is read once into a JSON
+/// value and the object moved out of it before the rest is typed: typing the whole review
+/// (`#[serde(flatten)]` in `AdmissionReview` and `DynamicObject`) buffers every field in
+/// serde's generic form first, a second and third copy of a 3 MiB object.
+fn parse_review(body: &[u8]) -> Result<(AdmissionRequest<DynamicObject>, Option<Value>), BadReview> {
+    let not_review =
+        |e: serde_json::Error| BadReview(redact::redact_text(&format!("the body is not an AdmissionReview: {e}")));
+    let mut whole: Value = serde_json::from_slice(body).map_err(not_review)?;
+    let mut object = None;
+    if let Some(request) = whole.get_mut("request").and_then(Value::as_object_mut) {
+        // the old object of an UPDATE is not judged
+        request.remove("oldObject");
+        object = request.remove("object").filter(|o| !o.is_null());
+    }
+    if let Some(o) = &object {
+        if !o.is_object() {
+            return Err(BadReview(
+                "the body is not an AdmissionReview: `request.object` is not an object".to_string(),
+            ));
+        }
+        // as typing it would: the object's metadata must read as ObjectMeta
+        let meta = o.get("metadata").ok_or_else(|| {
+            BadReview("the body is not an AdmissionReview: `request.object` has no `metadata`".to_string())
+        })?;
+        <kube::core::ObjectMeta as serde::Deserialize>::deserialize(meta).map_err(not_review)?;
+    }
+    let review: AdmissionReview<DynamicObject> = serde_json::from_value(whole).map_err(not_review)?;
+    // exactly a version the API server sends: the answer echoes `apiVersion`, so anything
+    // else written after `admission.k8s.io/` (a key) would be sent back unmasked
+    if review.types.kind != "AdmissionReview"
+        || !matches!(
+            review.types.api_version.as_str(),
+            "admission.k8s.io/v1" | "admission.k8s.io/v1beta1"
+        )
+    {
         return Err(BadReview(redact::redact_text(&format!(
             "expected kind `AdmissionReview` of `admission.k8s.io/v1`, got kind `{}` of `{}`",
             review.types.kind, review.types.api_version
@@ -137,7 +188,7 @@ pub fn decide_body(rules: &RuleSet, cfg: &Config, body: &[u8], now: DateTime<Utc
     let request: AdmissionRequest<DynamicObject> = review
         .try_into()
         .map_err(|_| BadReview("the AdmissionReview has no `request`".to_string()))?;
-    Ok(decide(rules, cfg, &request, now))
+    Ok((request, object))
 }
 
 fn operation_name(op: &Operation) -> &'static str {
@@ -149,19 +200,35 @@ fn operation_name(op: &Operation) -> &'static str {
     }
 }
 
+/// A string in the object's `metadata`.
+fn meta_str(object: Option<&Value>, field: &str) -> Option<String> {
+    object?.get("metadata")?.get(field)?.as_str().map(str::to_string)
+}
+
 /// Decides on one request.
 pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObject>, now: DateTime<Utc>) -> Decision {
+    let object = req.object.as_ref().and_then(|o| serde_json::to_value(o).ok());
+    decide_parts(rules, cfg, req, object, now)
+}
+
+/// Decides on `req`, whose object is `object` (`req.object` is not read).
+fn decide_parts(
+    rules: &RuleSet,
+    cfg: &Config,
+    req: &AdmissionRequest<DynamicObject>,
+    incoming: Option<Value>,
+    now: DateTime<Utc>,
+) -> Decision {
     let operation = operation_name(&req.operation);
     let namespace = req
         .namespace
         .clone()
-        .or_else(|| req.object.as_ref().and_then(|o| o.metadata.namespace.clone()));
+        .or_else(|| meta_str(incoming.as_ref(), "namespace"));
     let name = if !req.name.is_empty() {
         req.name.clone()
     } else {
-        req.object
-            .as_ref()
-            .and_then(|o| o.metadata.name.clone().or_else(|| o.metadata.generate_name.clone()))
+        meta_str(incoming.as_ref(), "name")
+            .or_else(|| meta_str(incoming.as_ref(), "generateName"))
             .unwrap_or_default()
     };
     // masked: a key used as a name would otherwise reach the log line and the denial
@@ -177,6 +244,8 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         operation,
         object: object.clone(),
         violations: Vec::new(),
+        violation_count: 0,
+        violated: std::collections::BTreeMap::new(),
         errors: Vec::new(),
     };
     if matches!(req.operation, Operation::Delete | Operation::Connect) {
@@ -188,18 +257,29 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     {
         return decision;
     }
-    let Some(obj) = &req.object else {
+    let Some(mut value) = incoming else {
         return decision;
     };
-    let mut value = match serde_json::to_value(obj) {
-        Ok(v) => v,
-        Err(e) => {
-            decision
-                .errors
-                .push(redact::redact_text(&format!("cannot read the object: {e}")));
-            return decision;
+    // an object too large to judge in bounded memory is not judged: denied in deny mode
+    let values = bounded::count_values(&value, bounded::MAX_OBJECT_VALUES);
+    if values > bounded::MAX_OBJECT_VALUES {
+        drop(value);
+        let reason = format!(
+            "the object holds over {} JSON values, more than the webhook judges in bounded memory (a workload this large cannot start a process: Linux caps a process's environment and arguments at 2 MiB)",
+            bounded::MAX_OBJECT_VALUES
+        );
+        decision.errors.push(reason.clone());
+        if cfg.mode == Mode::Deny {
+            if let Some(response) = decision.review.response.as_mut() {
+                let message = format!("compliance: {object} was not checked; deny mode fails closed:\n- {reason}");
+                deny(response, redact::redact_text(&message));
+                decision.outcome = Outcome::Denied;
+            }
+        } else {
+            decision.outcome = Outcome::Allowed;
         }
-    };
+        return decision;
+    }
     // the API server leaves `metadata.namespace` out of a CREATE in the request's namespace
     if let (Some(ns), Some(meta)) = (&namespace, value.get_mut("metadata").and_then(Value::as_object_mut)) {
         meta.entry("namespace").or_insert_with(|| Value::String(ns.clone()));
@@ -209,29 +289,33 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
             meta.entry("name").or_insert_with(|| Value::String(name.clone()));
         }
     }
-    let loaded = loader::load_value(0, &object, value);
+    let mut loaded = loader::load_value(0, &object, value);
     decision
         .errors
         .extend(loaded.errors.iter().map(|e| redact::redact_text(&e.message)));
-    let (findings, errors) = match check::evaluate_documents_with(
+    let unreadable = !loaded.errors.is_empty();
+    let judged = match bounded::judge(
         rules,
-        &loaded.docs,
-        std::slice::from_ref(&object),
+        std::mem::take(&mut loaded.docs),
+        &object,
         now,
+        DENIAL_LISTED,
         &cfg.pod_security,
     ) {
-        Ok(r) => r,
+        Ok(j) => j,
         Err(e) => {
-            decision.errors.push(redact::redact_text(&e.to_string()));
+            decision.errors.push(redact::redact_text(&e));
             return decision;
         }
     };
     decision
         .errors
-        .extend(errors.iter().map(|e| redact::redact_text(&e.message)));
-    decision.violations = findings
+        .extend(judged.errors.iter().map(|e| redact::redact_text(&e.message)));
+    decision.violation_count = judged.total;
+    decision.violated = judged.by_rule;
+    decision.violations = judged
+        .shown
         .into_iter()
-        .filter(|f| rules.rules.get(&f.rule).is_some_and(|r| r.scope == Scope::Object))
         .map(|mut f| {
             crate::findings::fields::finding(&mut f, &mut crate::findings::fields::mask_one);
             f
@@ -239,18 +323,14 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
         .collect();
     // fail closed: an object that cannot be read as its kind (a field of the wrong type)
     // was not judged; in deny mode it is denied, as the CLI exits 2 on it
-    if cfg.mode == Mode::Deny && !loaded.errors.is_empty() {
+    if cfg.mode == Mode::Deny && unreadable {
         if let Some(response) = decision.review.response.as_mut() {
             deny(response, unreadable_message(&object, &decision.errors));
             decision.outcome = Outcome::Denied;
             return decision;
         }
     }
-    // the most severe first: a denial message may be cut short by the client
-    decision
-        .violations
-        .sort_by(|a, b| (a.severity, &a.rule, &a.path).cmp(&(b.severity, &b.rule, &b.path)));
-    if decision.violations.is_empty() {
+    if decision.violation_count == 0 {
         decision.outcome = Outcome::Allowed;
         return decision;
     }
@@ -259,21 +339,24 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
     };
     match cfg.mode {
         Mode::Deny => {
-            deny(response, denial_message(&object, &decision.violations));
+            deny(
+                response,
+                denial_message(&object, &decision.violations, decision.violation_count),
+            );
             decision.outcome = Outcome::Denied;
         }
         Mode::Warn => {
             let mut warnings: Vec<String> = decision.violations.iter().take(DENIAL_LISTED).map(warning).collect();
-            if decision.violations.len() > DENIAL_LISTED {
-                warnings.push(format!("and {} more", decision.violations.len() - DENIAL_LISTED));
+            let listed = warnings.len();
+            if decision.violation_count > listed {
+                warnings.push(format!("and {} more", decision.violation_count - listed));
             }
             response.warnings = Some(warnings);
             decision.outcome = Outcome::Warned;
         }
         Mode::Audit => {
             // each rule once, so the annotation stays small whatever the object holds
-            let ids: std::collections::BTreeSet<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
-            let ids: Vec<&str> = ids.into_iter().collect();
+            let ids: Vec<&str> = decision.violated.keys().map(String::as_str).collect();
             response
                 .audit_annotations
                 .insert("violations".to_string(), ids.join(","));
@@ -287,22 +370,24 @@ pub fn decide(rules: &RuleSet, cfg: &Config, req: &AdmissionRequest<DynamicObjec
 pub const DENIAL_LISTED: usize = 20;
 
 /// The status message of a denial: one line per violation (the most severe first, at most
-/// [`DENIAL_LISTED`]) with the rule id, title, field path, what was found and the fix.
-/// Masked again as a last line of defence.
-pub fn denial_message(object: &str, violations: &[Finding]) -> String {
+/// [`DENIAL_LISTED`]) with the rule id, title, field path, what was found and the fix, then
+/// "and N more" up to `total`. Masked again as a last line of defence.
+pub fn denial_message(object: &str, violations: &[Finding], total: usize) -> String {
+    let total = total.max(violations.len());
     let mut out = format!(
         "compliance: {object} violates {} rule{}:",
-        violations.len(),
-        if violations.len() == 1 { "" } else { "s" }
+        total,
+        if total == 1 { "" } else { "s" }
     );
-    for f in violations.iter().take(DENIAL_LISTED) {
+    let listed = violations.len().min(DENIAL_LISTED);
+    for f in violations.iter().take(listed) {
         out.push_str(&format!(
             "\n- {} ({}) {} at `{}`: {}. Fix: {}",
             f.rule, f.severity, f.title, f.path, f.message, f.remediation
         ));
     }
-    if violations.len() > DENIAL_LISTED {
-        out.push_str(&format!("\n- and {} more", violations.len() - DENIAL_LISTED));
+    if total > listed {
+        out.push_str(&format!("\n- and {} more", total - listed));
     }
     redact::redact_text(&out)
 }

@@ -2,7 +2,7 @@
 //! `POST /validate`, `GET /healthz`, `GET /readyz`, a 7 MiB body cap, JSON logs on stderr
 //! and graceful shutdown.
 
-use super::{decide_body, Config, Decision};
+use super::{decide_body, decide_owned, Config, Decision};
 use crate::engine::policy::RuleSet;
 use axum::body::Body;
 use axum::extract::State as Extract;
@@ -34,13 +34,15 @@ pub struct State {
     /// The configuration file's `rules` (disabled rules, severities), applied again on
     /// every reload.
     pub rule_settings: crate::config::RuleSettings,
-    /// Large reviews decided at once: each can take tens of megabytes while it is judged,
-    /// so that at most [`LARGE_REVIEWS`] of them fit the Deployment's memory limit.
+    /// Large reviews decided at once: each can take up to about 100 MB while it is judged
+    /// (an object of [`super::bounded::MAX_OBJECT_VALUES`] values), so one at a time fits
+    /// the Deployment's memory limit.
     large: tokio::sync::Semaphore,
 }
 
-/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn.
-pub const LARGE_REVIEWS: usize = 2;
+/// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn
+/// (holding only their body).
+pub const LARGE_REVIEWS: usize = 1;
 
 impl State {
     pub fn new(rules: Arc<RuleSet>, config: Config) -> Self {
@@ -178,13 +180,13 @@ impl Metrics {
     }
 
     /// Counts one answered request. `operation` is `UNKNOWN` for a body that could not be read.
-    pub fn record(&self, operation: &str, decision: &str, rules: &[&str], took: Duration) {
+    pub fn record(&self, operation: &str, decision: &str, rules: &[(&str, usize)], took: Duration) {
         let Ok(mut c) = self.inner.lock() else { return };
         *c.requests
             .entry((operation.to_string(), decision.to_string()))
             .or_default() += 1;
-        for r in rules {
-            *c.violations.entry((*r).to_string()).or_default() += 1;
+        for (r, n) in rules {
+            *c.violations.entry((*r).to_string()).or_default() += *n as u64;
         }
         let secs = took.as_secs_f64();
         let i = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
@@ -364,8 +366,10 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response>
     }
 }
 
-/// Bodies up to this size are decided on the async worker that read them.
-const INLINE_BODY_BYTES: usize = 64 * 1024;
+/// Bodies up to this size are decided on the async worker that read them: they hold at
+/// most 4,096 values (`"a",` each), a few megabytes to judge, once per worker thread.
+/// A typical review (a Deployment with its managed fields) is 5 to 15 KB.
+pub const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
@@ -379,12 +383,12 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
     let decided = if bytes.len() <= INLINE_BODY_BYTES {
         Ok(decide_body(&state.rules(), &state.config, &bytes, chrono::Utc::now()))
     } else {
-        // bounded: N large reviews at once must fit the memory limit
+        // bounded: the large reviews decided at once must fit the memory limit
         let Ok(_permit) = state.large.acquire().await else {
             return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         };
         let st = state.clone();
-        tokio::task::spawn_blocking(move || decide_body(&st.rules(), &st.config, &bytes, chrono::Utc::now())).await
+        tokio::task::spawn_blocking(move || decide_owned(&st.rules(), &st.config, bytes, chrono::Utc::now())).await
     };
     let decision = match decided {
         Ok(Ok(d)) => d,
@@ -398,7 +402,7 @@ async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body:
         }
     };
     let took = started.elapsed();
-    let ids: Vec<&str> = decision.violations.iter().map(|f| f.rule.as_str()).collect();
+    let ids: Vec<(&str, usize)> = decision.violated.iter().map(|(r, n)| (r.as_str(), *n)).collect();
     state
         .metrics
         .record(decision.operation, decision.outcome.as_str(), &ids, took);
@@ -433,7 +437,7 @@ pub fn log(mut entry: serde_json::Value) {
 fn log_decision(d: &Decision, took: Duration) {
     let uid = d.review.response.as_ref().map(|r| r.uid.clone()).unwrap_or_default();
     // each rule once: one object can break a rule tens of thousands of times
-    let rules: std::collections::BTreeSet<&str> = d.violations.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = d.violated.keys().map(String::as_str).collect();
     log(serde_json::json!({
         "level": "info",
         "msg": "admission review",
@@ -442,7 +446,7 @@ fn log_decision(d: &Decision, took: Duration) {
         "object": d.object,
         "decision": d.outcome.as_str(),
         "violations": rules,
-        "violationCount": d.violations.len(),
+        "violationCount": d.violation_count,
         "errors": d.errors,
         "latencyMs": (took.as_secs_f64() * 1e6).round() / 1e3,
     }));
@@ -565,6 +569,7 @@ pub async fn serve_with(
 
 /// Runs the webhook until SIGTERM or ctrl-c; in-flight requests get [`GRACE`] to finish.
 pub fn run(settings: Settings, rules: RuleSet) -> Result<(), String> {
+    super::alloc::purge_at_once();
     let tls = tls_config(&settings.cert, &settings.key)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

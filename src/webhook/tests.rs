@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::check;
+use crate::engine::policy::Scope;
 use serde_json::json;
 
 const KEY: &str = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
@@ -357,10 +359,12 @@ fn a_denial_message_is_bounded() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(denied.violations.len() > DENIAL_LISTED);
+    assert!(denied.violation_count > DENIAL_LISTED);
+    assert_eq!(denied.violations.len(), DENIAL_LISTED, "only the listed ones are built");
+    assert_eq!(denied.violated.values().sum::<usize>(), denied.violation_count);
     assert_eq!(message.lines().count(), 1 + DENIAL_LISTED + 1, "{message}");
     assert!(
-        message.ends_with(&format!("and {} more", denied.violations.len() - DENIAL_LISTED)),
+        message.ends_with(&format!("and {} more", denied.violation_count - DENIAL_LISTED)),
         "{message}"
     );
     assert!(
@@ -397,4 +401,57 @@ fn a_key_as_the_name_is_masked_everywhere() {
     for f in &denied.violations {
         assert!(!format!("{f:?}").contains(KEY));
     }
+}
+
+/// Item 2: an object too large to judge in bounded memory (100,000 env vars in a 3 MiB
+/// review took 290 MB) is refused before any entity is built: denied in deny mode (fail
+/// closed), admitted with the reason in warn mode. One under the limit is judged, and only
+/// the violations a denial lists are built while every one is counted.
+#[test]
+fn an_object_over_the_value_limit_is_not_judged_and_one_under_it_is_bounded() {
+    let env = |n: usize| -> Value {
+        json!((0..n)
+            .map(|i| json!({"name": format!("GATEWAY_API_KEY_{i}"), "value": format!("sk-proj-{i:06}Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK")}))
+            .collect::<Vec<_>>())
+    };
+    let over = super::bounded::MAX_OBJECT_VALUES / 3 + 10;
+    let mut d = deployment(true);
+    d["spec"]["template"]["spec"]["containers"][0]["env"] = env(over);
+    let body = review("CREATE", "shop", Some(d.clone()), None);
+    let denied = decide_json(&cfg(Mode::Deny), &body);
+    assert_eq!(denied.outcome, Outcome::Denied);
+    assert_eq!(denied.violation_count, 0, "nothing was judged");
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("was not checked") && message.contains("35000 JSON values"),
+        "{message}"
+    );
+    let warned = decide_json(&cfg(Mode::Warn), &body);
+    assert_eq!(response_json(&warned)["response"]["allowed"], true);
+    assert!(
+        warned.errors.iter().any(|e| e.contains("JSON values")),
+        "{:?}",
+        warned.errors
+    );
+
+    let under = 2_000;
+    d["spec"]["template"]["spec"]["containers"][0]["env"] = env(under);
+    let denied = decide_json(&cfg(Mode::Deny), &review("CREATE", "shop", Some(d), None));
+    assert_eq!(denied.outcome, Outcome::Denied);
+    assert_eq!(denied.violated.get("SEC-001"), Some(&under), "{:?}", denied.violated);
+    assert!(denied.violation_count > under);
+    assert_eq!(denied.violations.len(), DENIAL_LISTED);
+    let message = response_json(&denied)["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.ends_with(&format!("and {} more", denied.violation_count - DENIAL_LISTED)),
+        "{message}"
+    );
+    assert!(message.lines().nth(1).unwrap().contains("(critical)"), "{message}");
+    assert!(!message.contains("sk-proj-000001Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK"));
 }
