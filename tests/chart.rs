@@ -138,8 +138,8 @@ fn the_defaults_are_highly_available_and_fail_closed() {
     );
     // the memory bound of docs/security.md, requested in full
     let res = &pod["containers"][0]["resources"];
-    assert_eq!(res["limits"]["memory"], "512Mi");
-    assert_eq!(res["requests"]["memory"], "512Mi");
+    assert_eq!(res["limits"]["memory"], "256Mi");
+    assert_eq!(res["requests"]["memory"], "256Mi");
     assert_eq!(pod["containers"][0]["image"], "ghcr.io/example/compliance:0.1.0");
     assert_eq!(pod["volumes"][0]["secret"]["secretName"], "compliance-webhook-tls");
     let pdb = find(&docs, "PodDisruptionBudget", name);

@@ -86,6 +86,7 @@ pub fn judge(
         select,
     )
     .map_err(|e| e.to_string())?;
+    fold_counts(&mut by_rule, &shown, listed);
     // the most severe first: a denial message may be cut short by the client
     shown.sort_by(|a, b| (a.severity, &a.rule, &a.path).cmp(&(b.severity, &b.rule, &b.path)));
     shown.truncate(listed);
@@ -95,4 +96,20 @@ pub fn judge(
         by_rule,
         errors,
     })
+}
+
+/// A Pod Security finding folded into its K8S twin (`facts::pss::fold_twins`: the same
+/// defect at the same field and severity) is one violation, not two: of the hits of each
+/// rule turned into findings (at most `listed`), those that are no finding were folded.
+fn fold_counts(by_rule: &mut BTreeMap<String, usize>, built: &[crate::base::finding::Finding], listed: usize) {
+    let mut found: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in built {
+        *found.entry(f.rule.as_str()).or_default() += 1;
+    }
+    for (rule, n) in by_rule.iter_mut() {
+        let selected = (*n).min(listed);
+        let folded = selected.saturating_sub(found.get(rule.as_str()).copied().unwrap_or(0));
+        *n -= folded;
+    }
+    by_rule.retain(|_, n| *n > 0);
 }
