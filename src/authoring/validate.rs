@@ -315,7 +315,7 @@ fn evidence_problem(rule: &Rule, evidence: &str, types: &[schema::EntityType]) -
     })
 }
 
-/// The `{attribute}` placeholders of a message template, as [`crate::check::interpolate`]
+/// The `{attribute}` placeholders of a message template, as [`crate::findings::place::interpolate`]
 /// reads them.
 fn placeholders(template: &str) -> Vec<&str> {
     let mut out = Vec::new();

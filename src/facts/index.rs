@@ -59,7 +59,7 @@ pub struct Index {
     pub has_objects: bool,
     /// Some SecurityProfile declares a `rateLimit` (the application limits request rates).
     pub profile_rate_limit: bool,
-    /// The Pod Security Standards level of each namespace (see [`crate::pss`]).
+    /// The Pod Security Standards level of each namespace (see [`crate::facts::pss`]).
     pub pod_security: crate::facts::pss::Namespaces,
 }
 
