@@ -576,7 +576,7 @@ mod idle_tls {
 }
 
 /// Item 10: output amplification. The real microservices-demo manifests (Google, Apache-2.0,
-/// `../shared/corpus`) with their `frontend` Deployment grown to 150 privileged containers,
+/// `tests/corpus`, vendored with its license) with their `frontend` Deployment grown to 150 privileged containers,
 /// the first holding 400 env vars with literal keys: every report lists at most
 /// `--max-findings-per-rule` findings of a rule in the file, then one "…and N more" entry,
 /// the summary counts what was left out, and the exit status still counts everything.
@@ -584,7 +584,7 @@ mod idle_tls {
 fn findings_per_file_and_rule_are_capped_in_every_format() {
     let real = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
+            .join("tests/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
     )
     .unwrap();
     let mut docs: Vec<serde_yaml::Value> = Vec::new();
