@@ -583,8 +583,7 @@ mod idle_tls {
 #[test]
 fn findings_per_file_and_rule_are_capped_in_every_format() {
     let real = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/microservices-demo/release/kubernetes-manifests.yaml"),
     )
     .unwrap();
     let mut docs: Vec<serde_yaml::Value> = Vec::new();
