@@ -340,3 +340,13 @@ fn the_checker_sees_a_cycle_when_there_is_one() {
     assert_eq!(cycles(&g).len(), 1);
     assert_eq!(paths_after("use crate::{a::b, c};", "crate"), vec![m("a::b"), m("c")]);
 }
+
+#[test]
+fn the_pipeline_reads_in_one_file_under_100_lines() {
+    let check = std::fs::read_to_string(src().join("check/mod.rs")).unwrap();
+    assert!(
+        check.lines().count() < 100,
+        "src/check/mod.rs has {} lines",
+        check.lines().count()
+    );
+}

@@ -8,15 +8,12 @@ mod files;
 
 pub use documents::{evaluate_documents, evaluate_documents_with, evaluate_selected};
 
-use crate::base::error::Result;
-use crate::base::timings::Timings;
-use crate::engine::evaluate;
-use crate::engine::policy::RuleSet;
+use crate::base::{error::Result, timings::Timings};
+use crate::engine::{evaluate, policy::RuleSet};
 use crate::facts;
 use crate::findings::outcome::{Parts, Report};
-use crate::findings::{checklist, fields, place, subjects, waiver};
-use crate::input::discover;
-use crate::input::render;
+use crate::findings::{baseline, checklist, place, subjects, waiver};
+use crate::input::{discover, render};
 use crate::scan;
 use chrono::SecondsFormat;
 use std::path::PathBuf;
@@ -95,12 +92,6 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
         pod_security: facts::pss::levels(&resources),
         now,
     });
-    // the output boundary: every field masked once, here, so that every format, the
-    // baseline file and the fingerprints' inputs agree
-    fields::mask(&mut report);
-    if let Some(baseline) = &opts.baseline {
-        baseline.compare(&mut report);
-    }
-    report.judge();
+    baseline::settle(&mut report, opts.baseline.as_ref());
     Ok(report)
 }

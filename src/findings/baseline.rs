@@ -148,6 +148,17 @@ pub fn parse(file: &str, text: &str) -> Result<Baseline> {
     })
 }
 
+/// The last step of a check: every field of `report` masked once, at the output boundary
+/// (so that every format, the baseline file and the fingerprints' inputs agree), then
+/// compared with `baseline`, then judged.
+pub fn settle(report: &mut Report, baseline: Option<&Baseline>) {
+    crate::findings::fields::mask(report);
+    if let Some(b) = baseline {
+        b.compare(report);
+    }
+    report.judge();
+}
+
 impl Baseline {
     /// Compares `report`'s findings with this baseline (see [`Baseline::apply`]).
     pub fn compare(&self, report: &mut Report) {
