@@ -8,7 +8,7 @@ use crate::base::finding::{Finding, InputError, Severity};
 use crate::engine::policy::{RuleSet, SeverityOverride};
 use crate::findings::checklist::Control;
 use crate::findings::subjects::Subject;
-use crate::findings::waiver::{Waived, WaiverStatus};
+use crate::findings::waiver::{Waived, WaiverRef, WaiverStatus};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -294,5 +294,24 @@ impl Report {
             .findings
             .iter()
             .any(|f| !f.baseline && f.severity.at_least(fail_on));
+    }
+}
+
+/// How a finding of a report stands: open, accepted by the `--baseline`, or waived.
+#[derive(Debug, Clone, Copy)]
+pub enum Accepted<'a> {
+    No,
+    Baseline,
+    Waived(&'a WaiverRef),
+}
+
+impl Report {
+    /// Every finding, the listed ones then the waived ones, with how each stands: what the
+    /// formats that report passes and accepted findings (JUnit, PolicyReport) walk.
+    pub fn every_finding(&self) -> impl Iterator<Item = (&Finding, Accepted<'_>)> {
+        self.findings
+            .iter()
+            .map(|f| (f, if f.baseline { Accepted::Baseline } else { Accepted::No }))
+            .chain(self.waived.iter().map(|w| (&w.finding, Accepted::Waived(&w.waiver))))
     }
 }

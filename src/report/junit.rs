@@ -17,7 +17,7 @@ use super::sink::{self, Sink};
 use super::Report;
 use crate::base::finding::{Finding, InputError};
 use crate::engine::policy::RuleSet;
-use crate::findings::waiver::WaiverRef;
+use crate::findings::outcome::Accepted;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -67,14 +67,6 @@ fn position(file: &str, line: Option<u32>, column: Option<u32>) -> String {
     }
 }
 
-/// Why a finding does not fail its test case.
-#[derive(Clone, Copy)]
-enum Accepted<'a> {
-    No,
-    Waived(&'a WaiverRef),
-    Baseline,
-}
-
 /// One rule × resource with findings.
 struct Case<'a> {
     rule: &'a str,
@@ -97,12 +89,7 @@ fn cases<'a>(report: &'a Report, rules: &'a RuleSet) -> (Vec<Case<'a>>, Vec<&'a 
     // rule -> (resource, file) -> findings; a resource name in two files is two objects
     type Found<'a> = Vec<(&'a Finding, Accepted<'a>)>;
     let mut by: BTreeMap<&str, BTreeMap<(&str, &str), Found<'a>>> = BTreeMap::new();
-    let all = report
-        .findings
-        .iter()
-        .map(|f| (f, if f.baseline { Accepted::Baseline } else { Accepted::No }))
-        .chain(report.waived.iter().map(|w| (&w.finding, Accepted::Waived(&w.waiver))));
-    for (f, accepted) in all {
+    for (f, accepted) in report.every_finding() {
         by.entry(&f.rule)
             .or_default()
             .entry((&f.resource, &f.file))

@@ -16,7 +16,7 @@
 use super::Report;
 use crate::base::finding::{Finding, Severity};
 use crate::engine::policy::RuleSet;
-use crate::findings::waiver::WaiverRef;
+use crate::findings::outcome::Accepted;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io;
@@ -129,14 +129,6 @@ enum Target<'a> {
     Loose { file: &'a str, resource: &'a str },
 }
 
-/// Why a finding does not fail its result.
-#[derive(Clone, Copy)]
-enum Accepted<'a> {
-    No,
-    Baseline,
-    Waived(&'a WaiverRef),
-}
-
 fn clip(s: &str) -> String {
     match s.char_indices().nth(MAX_TEXT) {
         Some((at, _)) => format!("{}…", &s[..at]),
@@ -154,12 +146,7 @@ fn timestamp(now: &str) -> Timestamp {
 fn documents<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<Document<'a>> {
     type Found<'a> = Vec<(&'a Finding, Accepted<'a>)>;
     let mut found: BTreeMap<(Target<'a>, &'a str), Found<'a>> = BTreeMap::new();
-    let all = report
-        .findings
-        .iter()
-        .map(|f| (f, if f.baseline { Accepted::Baseline } else { Accepted::No }))
-        .chain(report.waived.iter().map(|w| (&w.finding, Accepted::Waived(&w.waiver))));
-    for (f, accepted) in all {
+    for (f, accepted) in report.every_finding() {
         let target = match f.object.filter(|&i| i < report.objects.len()) {
             Some(i) => Target::Object(i),
             None => Target::Loose {
