@@ -441,6 +441,26 @@ fn a_credential_number_is_masked_in_a_type_error() {
     }
 }
 
+/// Found by the `config` fuzz target: serde's error for a baseline that is not one quotes
+/// the value it did not expect, and the CLI printed it whole.
+#[test]
+fn a_key_quoted_in_a_baseline_error_is_masked() {
+    let repo = repo();
+    let key = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+    std::fs::write(repo.path().join("baseline.json"), format!("\"{key}\"")).unwrap();
+    let o = run(repo.path(), &["check", "app.yaml", "--baseline", "baseline.json"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid baseline `baseline.json`: invalid type: string"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sk-pr…[redacted]") && !err.contains("Q7vT2mXk9LpR4sW8"),
+        "{err}"
+    );
+}
+
 /// Item 8: one Latin-1 byte in a source file no longer hides the key it holds.
 #[test]
 fn a_latin1_byte_does_not_hide_a_key_in_a_source_file() {

@@ -52,8 +52,17 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
             out.loaded = loader::Loaded::failed(e);
             return out;
         }
-        Err(Unread::NotUtf8(e, lossy, _)) if is_manifest && loader::looks_like_manifest(&lossy) => {
+        Err(Unread::NotUtf8(e, lossy, _) | Unread::Binary(e, lossy, _))
+            if is_manifest && loader::looks_like_manifest(&lossy) =>
+        {
             out.loaded = loader::Loaded::failed(e);
+            return out;
+        }
+        Err(Unread::Binary(_, text, digest)) => {
+            out.input.digest = Some(digest);
+            let mut scanned = scan::scan_binary(i, &c.display, &c.path, &text);
+            out.loaded.errors.extend(scanned.truncated.take());
+            out.scanned = Some(scanned);
             return out;
         }
         Err(Unread::NotUtf8(_, lossy, digest)) => {
@@ -240,8 +249,12 @@ pub(super) fn digests(inputs: &[Input]) -> Vec<InputDigest> {
 }
 
 /// The source scanner's facts: its matches, judged with what git says of their files.
-pub(super) fn scanned_facts(read: &Gathered, git: &scan::git::Scope) -> Vec<crate::facts::model::Resource> {
-    scan::resources(&read.scanned, &read.manifests, &git.ignores, git.tracked.as_ref())
+pub(super) fn scanned_facts(
+    scanned: &[scan::Scanned],
+    manifests: &HashSet<usize>,
+    git: &scan::git::Scope,
+) -> Vec<crate::facts::model::Resource> {
+    scan::resources(scanned, manifests, &git.ignores, git.tracked.as_ref())
 }
 
 /// Each file's name and, for manifests, its text: what waivers read annotations from.

@@ -43,16 +43,14 @@ pub fn run_with_rules(opts: &Options, stdin: Option<String>, rules: &RuleSet) ->
     clock.lap("read+parse");
 
     let now = opts.now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut resources = facts::build_with(&read.docs, opts.now, &opts.pod_security);
-    resources.extend(files::scanned_facts(&read, &git));
-    // what waivers need of the documents; the documents themselves go before the entity
-    // store is built, so that the two never take memory at the same time
+    // what waivers need of the documents, taken before the facts consume them
     let texts = files::texts(&read.inputs);
     let collected = waiver::collect(&read.docs, &texts, &opts.waiver_files, &opts.limits);
     let objects: Vec<waiver::ObjectKey> = read.docs.iter().map(waiver::ObjectKey::of).collect();
     let api_versions: Vec<String> = read.docs.iter().map(|d| d.api_version.clone()).collect();
+    let mut resources = facts::build_owned(read.docs, opts.now, &opts.pod_security);
+    resources.extend(files::scanned_facts(&read.scanned, &read.manifests, &git));
     let (inputs, mut errors) = (read.inputs, read.errors);
-    drop(read.docs);
     clock.lap("facts");
 
     let evaluation = evaluate::run(rules, &resources, &now)?;

@@ -60,7 +60,9 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// Prints a fatal error, masked like every output: a parser's message may quote the value
+/// it did not expect, and that value may be a key.
 pub fn fail(message: impl std::fmt::Display) -> Exit {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", crate::secrets::redact::redact_text(&message.to_string()));
     Exit::Error
 }

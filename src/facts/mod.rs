@@ -34,13 +34,7 @@ pub fn build(docs: &[Document], now: DateTime<Utc>) -> Vec<Resource> {
 /// [`build`] with the Pod Security Standards settings of the run (`--pod-security`,
 /// `podSecurity`); Namespace manifests of `docs` with pod-security labels override them.
 pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::facts::pss::Settings) -> Vec<Resource> {
-    let mut index = Index::build(docs);
-    index.pod_security = crate::facts::pss::Namespaces::new(
-        pod_security.clone(),
-        docs.iter()
-            .filter(|d| d.kind == "Namespace" && d.api_version == "v1")
-            .map(|d| (d.name.as_str(), d.labels())),
-    );
+    let (index, mut tail) = prepare(docs, pod_security);
     let mut out: Vec<Resource> = docs
         .par_iter()
         .flat_map_iter(|d| {
@@ -49,10 +43,43 @@ pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::f
             v
         })
         .collect();
-    out.extend(namespaces(docs));
-    // a declared inventory against an imported snapshot
-    out.extend(drift::resources(docs));
+    out.append(&mut tail);
     out
+}
+
+/// [`build_with`] that takes the documents and frees each one once its facts are built, so
+/// that the documents and the facts of a large run never take memory in full at once.
+pub fn build_owned(
+    docs: Vec<Document>,
+    now: DateTime<Utc>,
+    pod_security: &crate::facts::pss::Settings,
+) -> Vec<Resource> {
+    let (index, mut tail) = prepare(&docs, pod_security);
+    let mut out: Vec<Resource> = docs
+        .into_par_iter()
+        .flat_map_iter(|d| {
+            let mut v = Vec::new();
+            resources_of(&d, &index, now, &mut v);
+            v
+        })
+        .collect();
+    out.append(&mut tail);
+    out
+}
+
+/// The cross-document index, and the facts that come after every document's own: one
+/// entity per namespace, then each declared inventory against its imported snapshot.
+fn prepare(docs: &[Document], pod_security: &crate::facts::pss::Settings) -> (Index, Vec<Resource>) {
+    let mut index = Index::build(docs);
+    index.pod_security = crate::facts::pss::Namespaces::new(
+        pod_security.clone(),
+        docs.iter()
+            .filter(|d| d.kind == "Namespace" && d.api_version == "v1")
+            .map(|d| (d.name.as_str(), d.labels())),
+    );
+    let mut tail = namespaces(docs);
+    tail.extend(drift::resources(docs));
+    (index, tail)
 }
 
 fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {

@@ -125,7 +125,9 @@ pub fn parse(file: &str, text: &str) -> Result<Baseline> {
         message,
     };
     const HINT: &str = "expected a file written by `compliance baseline`";
-    let parsed: FileIn = serde_json::from_str(text).map_err(|e| bad(format!("{e}: {HINT}")))?;
+    // serde quotes the value it did not expect: it may be a key
+    let parsed: FileIn =
+        serde_json::from_str(text).map_err(|e| bad(crate::secrets::redact::redact_text(&format!("{e}: {HINT}"))))?;
     if let Some(f) = parsed.format.as_deref().filter(|f| *f != FORMAT) {
         return Err(bad(format!("unknown format `{f}`: this version reads `{FORMAT}`")));
     }

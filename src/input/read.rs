@@ -25,12 +25,16 @@ pub fn sha256(bytes: &[u8]) -> (String, u64) {
 pub enum Unread {
     /// Reported for every file.
     Error(InputError),
-    /// Reported for manifests; other files (assets, binaries) are skipped with a note.
-    /// Holds what could be read as text, to tell a manifest from another file.
+    /// Reported for manifests; other files (binaries over the size cap) are skipped with
+    /// a note. Holds what could be read as text, to tell a manifest from another file.
     NotText(InputError, Option<String>),
     /// Text that is not UTF-8 (one Latin-1 byte): an error for a manifest, but a source
     /// file is scanned as read lossily, so that the byte cannot hide a key.
     NotUtf8(InputError, String, (String, u64)),
+    /// Binary (a NUL byte in the first 8 KiB): an error for a manifest, but any other
+    /// file is scanned for keys in what it says ([`binary_text`]), so that one NUL byte
+    /// cannot hide a text file.
+    Binary(InputError, String, (String, u64)),
     /// Text over the size cap: an error for a manifest; a source file is scanned in pieces
     /// (`scan::chunks`), so that padding cannot hide a key.
     /// Holds the file's first 64 KiB, to tell a manifest from another file.
@@ -75,11 +79,12 @@ pub fn read(c: &Candidate, limits: &Limits) -> std::result::Result<(String, (Str
         return Ok((text, sha256(&bytes)));
     }
     if crate::input::guard::is_binary(&bytes) {
-        // UTF-16 text is all NUL bytes to us: its letters still tell a manifest
-        let letters: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
-        return Err(Unread::NotText(
+        // what it says still tells a manifest, and a key in it (or after a NUL byte put
+        // there to hide it) is still found
+        return Err(Unread::Binary(
             InputError::new(&c.display, None, "binary file (NUL bytes): not read"),
-            Some(String::from_utf8_lossy(&letters).into_owned()),
+            binary_text(&bytes),
+            sha256(&bytes),
         ));
     }
     let digest = sha256(&bytes);
@@ -112,10 +117,85 @@ fn utf16_text(bytes: &[u8]) -> Option<String> {
     char::decode_utf16(units).collect::<Result<String, _>>().ok()
 }
 
+/// What the scanner reads of a binary file: UTF-16 without a byte-order mark decoded
+/// (mostly-ASCII text, every other byte NUL), anything else lossily with each NUL byte
+/// read as a space: a separator, as between a PNG text chunk's keyword and its value.
+fn binary_text(bytes: &[u8]) -> String {
+    if let Some(text) = unmarked_utf16(bytes) {
+        return text;
+    }
+    let spaced: Vec<u8> = bytes.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+    String::from_utf8_lossy(&spaced).into_owned()
+}
+
+/// UTF-16 text without a byte-order mark: nine in ten code units of the first 8 KiB are
+/// ASCII, in little- or big-endian order.
+fn unmarked_utf16(bytes: &[u8]) -> Option<String> {
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    let pairs = head.len() / 2;
+    let ascii = |lo: usize| head.chunks_exact(2).filter(|p| p[1 - lo] == 0 && p[lo] != 0).count();
+    let little = match (ascii(0), ascii(1)) {
+        (n, _) if pairs >= 4 && n * 10 >= pairs * 9 => true,
+        (_, n) if pairs >= 4 && n * 10 >= pairs * 9 => false,
+        _ => return None,
+    };
+    let units = bytes.chunks_exact(2).map(|p| {
+        let pair = [p[0], p[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
 /// The first 64 KiB of the file (empty when it cannot be read: the scan says why).
 fn head(path: &std::path::Path) -> Vec<u8> {
     use std::io::Read;
     let mut head = Vec::with_capacity(1 << 16);
     let _ = std::fs::File::open(path).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
     head
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn utf16(text: &str, little: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| if little { u.to_le_bytes() } else { u.to_be_bytes() })
+            .collect()
+    }
+
+    #[test]
+    fn a_nul_byte_separates_words_instead_of_gluing_them() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\x19tEXtComment\0sk-proj-abc\0\0IEND";
+        let text = binary_text(png);
+        assert!(text.contains("tEXtComment sk-proj-abc  IEND"), "{text:?}");
+        assert_eq!(text.len(), png.len() + 2, "an invalid byte becomes U+FFFD (3 bytes)");
+    }
+
+    #[test]
+    fn unmarked_utf16_is_decoded_in_either_order() {
+        let text = "apiVersion: v1\nkind: Secret\n";
+        assert_eq!(binary_text(&utf16(text, true)), text);
+        assert_eq!(binary_text(&utf16(text, false)), text);
+        // mostly binary with a few NUL-separated letters is not UTF-16
+        let mut noisy = utf16(text, true);
+        noisy.extend_from_slice(&[0xFF; 64]);
+        assert!(!binary_text(&noisy).starts_with("apiVersion"));
+        // an odd length is not UTF-16 either
+        let mut odd = utf16(text, true);
+        odd.push(b'x');
+        assert!(binary_text(&odd).starts_with("a p i V e r s i o n"));
+    }
 }

@@ -235,6 +235,12 @@ struct Secret {
 }
 
 /// The usual environment variable for a kind of secret.
+/// The hit is a key by its shape (a known prefix, a private key block), not by the name
+/// it is assigned to, a URL's password or a bearer header.
+pub fn is_key_shape(h: &Hit) -> bool {
+    !(h.what == "password in a URL" || h.what == "bearer token" || h.what.starts_with("value of `"))
+}
+
 fn default_variable(what: &str) -> &'static str {
     match what {
         "OpenAI-style key" => "OPENAI_API_KEY",

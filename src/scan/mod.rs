@@ -37,6 +37,18 @@ pub struct Scanned {
 /// Scans one file. `text` is `None` for a manifest, whose content the manifest rules
 /// judge; only its file-level facts (is it a secret file) are kept.
 pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) -> Scanned {
+    scan(file, display, path, text, false)
+}
+
+/// Scans the text of a binary file (`input::read` reads it without its NUL bytes) for key
+/// shapes only: a name and value side by side, a URL or a bearer token in a binary are
+/// as often a format string or a path as a credential (one such finding in 13,413 system
+/// libraries and locale files, none of them a key).
+pub fn scan_binary(file: usize, display: &str, path: &Path, text: &str) -> Scanned {
+    scan(file, display, path, Some(text), true)
+}
+
+fn scan(file: usize, display: &str, path: &Path, text: Option<&str>, binary: bool) -> Scanned {
     let language = classify::language(display);
     let code = classify::is_code(language);
     let config = classify::is_config(language);
@@ -54,6 +66,10 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
         ),
         None => (Vec::new(), false, false, false),
     };
+    let (gateway_url, logs, handles_errors) = (gateway_url && !binary, logs && !binary, handles_errors && !binary);
+    if binary {
+        hits.retain(detectors::is_key_shape);
+    }
     // a key in documentation, an example or a test is most often a demo value
     if classify::is_example_path(display) {
         // a database URL with a password is how docs and tests show a connection

@@ -9,6 +9,7 @@
 //! evaluation.
 
 pub mod alloc;
+pub mod body;
 pub mod bounded;
 pub mod conn;
 pub mod manifests;

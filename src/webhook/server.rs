@@ -11,18 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
-use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The largest request body read, as controller-runtime caps it.
-pub const MAX_BODY: usize = 7 * 1024 * 1024;
-/// A body over [`MAX_BODY`] but under this is read to its end (and dropped) before the 413
-/// is sent, so that the client, still writing, reads the answer instead of a reset.
-const DRAIN_MAX: usize = 16 * 1024 * 1024;
-/// How long reading one request body may take.
-const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+use super::body::{read_body, BodyError, BODY_TIMEOUT};
+pub use super::body::{BODY_BUDGET, MAX_BODY};
 /// How long in-flight requests get after SIGTERM or ctrl-c.
 pub const GRACE: Duration = Duration::from_secs(20);
 
@@ -38,6 +32,8 @@ pub struct State {
     /// (an object of [`super::bounded::MAX_OBJECT_VALUES`] values), so one at a time fits
     /// the Deployment's memory limit.
     large: tokio::sync::Semaphore,
+    /// Room for request bodies (see [`super::body`]).
+    bodies: Arc<tokio::sync::Semaphore>,
 }
 
 /// Reviews over [`INLINE_BODY_BYTES`] decided at the same time; the others wait their turn
@@ -52,6 +48,7 @@ impl State {
             metrics: Metrics::default(),
             rule_settings: crate::config::RuleSettings::default(),
             large: tokio::sync::Semaphore::new(LARGE_REVIEWS),
+            bodies: super::body::budget(BODY_BUDGET),
         }
     }
 
@@ -323,47 +320,15 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// Reads at most [`MAX_BODY`] bytes: `Err` is the response to send instead.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response> {
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body over the {MAX_BODY}-byte limit"),
-        )
+/// The answer to a body that could not be read.
+fn body_error(e: BodyError) -> Response {
+    let status = match e {
+        BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        BodyError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        BodyError::Slow => StatusCode::REQUEST_TIMEOUT,
+        BodyError::Broken(_) => StatusCode::BAD_REQUEST,
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > DRAIN_MAX) {
-        return Err(too_large());
-    }
-    let mut body = body;
-    let mut out = Vec::with_capacity(declared.unwrap_or(0).min(MAX_BODY));
-    let mut seen = 0usize;
-    let reading = async {
-        while let Some(frame) = body.frame().await {
-            let frame =
-                frame.map_err(|e| error(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")))?;
-            if let Some(data) = frame.data_ref() {
-                seen += data.len();
-                if seen <= MAX_BODY {
-                    out.extend_from_slice(data);
-                } else if seen > DRAIN_MAX {
-                    return Err(too_large());
-                }
-            }
-        }
-        if seen > MAX_BODY {
-            return Err(too_large());
-        }
-        Ok(())
-    };
-    match tokio::time::timeout(BODY_TIMEOUT, reading).await {
-        Ok(Ok(())) => Ok(out),
-        Ok(Err(r)) => Err(r),
-        Err(_) => Err(error(StatusCode::REQUEST_TIMEOUT, "the request body took too long")),
-    }
+    error(status, e.to_string())
 }
 
 /// Bodies up to this size are decided on the async worker that read them: they hold at
@@ -374,9 +339,10 @@ pub const INLINE_BODY_BYTES: usize = 16 * 1024;
 async fn validate(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let _in_flight = state.metrics.enter();
-    let bytes = match read_body(&headers, body).await {
+    // `_room` is the body's share of the budget, held until the answer is sent
+    let (bytes, _room) = match read_body(&headers, body, &state.bodies, BODY_TIMEOUT).await {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return body_error(e),
     };
     // a typical object is decided in about 100 µs, less than handing it to the blocking
     // pool costs; a large one would hold up an async worker, so it goes there
