@@ -48,45 +48,7 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
             out.input.digest = Some(digest);
             t
         }
-        Err(Unread::Error(e)) => {
-            out.loaded = loader::Loaded::failed(e);
-            return out;
-        }
-        Err(Unread::NotUtf8(e, lossy, _) | Unread::Binary(e, lossy, _))
-            if is_manifest && loader::looks_like_manifest(&lossy) =>
-        {
-            out.loaded = loader::Loaded::failed(e);
-            return out;
-        }
-        Err(Unread::Binary(_, text, digest)) => {
-            out.input.digest = Some(digest);
-            let mut scanned = scan::scan_binary(i, &c.display, &c.path, &text);
-            out.loaded.errors.extend(scanned.truncated.take());
-            out.scanned = Some(scanned);
-            return out;
-        }
-        Err(Unread::NotUtf8(_, lossy, digest)) => {
-            out.input.digest = Some(digest);
-            let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&lossy));
-            out.loaded.errors.extend(scanned.truncated.take());
-            out.scanned = Some(scanned);
-            return out;
-        }
-        Err(Unread::TooLarge(e, head)) if is_manifest && loader::looks_like_manifest(&head) => {
-            out.loaded = loader::Loaded::failed(e);
-            return out;
-        }
-        Err(Unread::TooLarge(..)) => return scan_large(i, c, limits, out),
-        Err(Unread::NotText(e, text)) => {
-            // a manifest that cannot be read is an input error, any other file a note; a
-            // file not read at all (too large) is taken for what its name says
-            if is_manifest && text.as_deref().is_none_or(loader::looks_like_manifest) {
-                out.loaded = loader::Loaded::failed(e);
-            } else {
-                out.skipped = Some(e);
-            }
-            return out;
-        }
+        Err(why) => return unread(i, c, limits, is_manifest, why, out),
     };
     if is_manifest {
         out.loaded = loader::load_text(i, &c.display, &text, limits);
@@ -107,11 +69,50 @@ fn read_one(i: usize, c: &Candidate, limits: &Limits, role: Option<Role>) -> Fil
         out.scanned = Some(scan::scan_file(i, &c.display, &c.path, None));
         out.input.text = Some(text);
     } else {
-        let mut scanned = scan::scan_file(i, &c.display, &c.path, Some(&text));
-        out.loaded.errors.extend(scanned.truncated.take());
-        out.scanned = Some(scanned);
+        scanned(&mut out, scan::scan_file(i, &c.display, &c.path, Some(&text)));
     }
     out
+}
+
+/// A file [`read`] did not return as UTF-8 text: an error for a manifest; otherwise
+/// scanned lossily, in pieces, or skipped with a note.
+fn unread(i: usize, c: &Candidate, limits: &Limits, is_manifest: bool, why: Unread, mut out: FileResult) -> FileResult {
+    match why {
+        Unread::Error(e) => out.loaded = loader::Loaded::failed(e),
+        Unread::NotUtf8(e, lossy, _) | Unread::Binary(e, lossy, _)
+            if is_manifest && loader::looks_like_manifest(&lossy) =>
+        {
+            out.loaded = loader::Loaded::failed(e);
+        }
+        Unread::NotUtf8(_, text, digest) => {
+            out.input.digest = Some(digest);
+            scanned(&mut out, scan::scan_file(i, &c.display, &c.path, Some(&text)));
+        }
+        Unread::Binary(_, text, digest) => {
+            out.input.digest = Some(digest);
+            scanned(&mut out, scan::scan_binary(i, &c.display, &c.path, &text));
+        }
+        Unread::TooLarge(e, head) if is_manifest && loader::looks_like_manifest(&head) => {
+            out.loaded = loader::Loaded::failed(e);
+        }
+        Unread::TooLarge(..) => return scan_large(i, c, limits, out),
+        Unread::NotText(e, text) => {
+            // a manifest that cannot be read is an input error, any other file a note; a
+            // file not read at all (too large) is taken for what its name says
+            if is_manifest && text.as_deref().is_none_or(loader::looks_like_manifest) {
+                out.loaded = loader::Loaded::failed(e);
+            } else {
+                out.skipped = Some(e);
+            }
+        }
+    }
+    out
+}
+
+/// Keeps a file's scan; its "more matches than reported" note is an input error.
+fn scanned(out: &mut FileResult, mut scan: scan::Scanned) {
+    out.loaded.errors.extend(scan.truncated.take());
+    out.scanned = Some(scan);
 }
 
 /// A text file over the size limit that is not a manifest, scanned in pieces.

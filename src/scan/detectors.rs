@@ -197,6 +197,9 @@ fn secret_like(v: &str) -> bool {
         && !lower.contains("process.env")
         && !lower.contains("environ")
         && !v.contains("://")
+        // a relative path (`token: ../../source4/auth/unix_token.c:133` in a log message)
+        && !v.starts_with("../")
+        && !v.starts_with("./")
 }
 
 /// 1-based character columns of byte offsets in `line`, counted in one pass (a line with
@@ -803,6 +806,17 @@ mod tests {
             .into_iter()
             .map(|h| (h.detector, h.line, h.column))
             .collect()
+    }
+
+    #[test]
+    fn a_relative_path_is_not_a_secret_value() {
+        let text = "converted security token to a unix token:  ../../source4/auth/unix_token.c:133\n";
+        assert_eq!(found(text, false, false), []);
+        let text = "token = \"./build/cache/a81f3c9e0b2d4f6a8c1e3b5d7f9a0c2e.json\"\n";
+        assert_eq!(found(text, true, false), []);
+        // the same shape without the path is still one
+        let text = "token = \"a81f3c9e0b2d4f6a8c1e3b5d7f9a0c2e1234\"\n";
+        assert_eq!(found(text, true, false).len(), 1);
     }
 
     #[test]
