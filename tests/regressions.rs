@@ -55,3 +55,14 @@ fn admission_regressions() {
 fn escape_regressions() {
     run("escape", harness::escape);
 }
+
+/// The oracle the targets share finds a key of the input wherever an output holds it whole.
+#[test]
+fn the_leak_oracle_sees_a_key_in_an_output() {
+    let key = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+    let input = format!("a: {key}\nb: AKIAIOSFODNN7EXAMPLF\n");
+    let keys = harness::keys_in(&input);
+    assert_eq!(harness::leaked(&keys, &format!("error: `x{key}y` é")), Some(key));
+    assert_eq!(harness::leaked(&keys, "AKIAIOSFODNN7EXAMPLF"), Some("AKIAIOSFODNN7EXAMPLF"));
+    assert_eq!(harness::leaked(&keys, "sk-pr…[redacted] é"), None);
+}
