@@ -63,6 +63,9 @@ fn the_leak_oracle_sees_a_key_in_an_output() {
     let input = format!("a: {key}\nb: AKIAIOSFODNN7EXAMPLF\n");
     let keys = harness::keys_in(&input);
     assert_eq!(harness::leaked(&keys, &format!("error: `x{key}y` é")), Some(key));
-    assert_eq!(harness::leaked(&keys, "AKIAIOSFODNN7EXAMPLF"), Some("AKIAIOSFODNN7EXAMPLF"));
+    assert_eq!(
+        harness::leaked(&keys, "AKIAIOSFODNN7EXAMPLF"),
+        Some("AKIAIOSFODNN7EXAMPLF")
+    );
     assert_eq!(harness::leaked(&keys, "sk-pr…[redacted] é"), None);
 }
