@@ -34,7 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let rel = f.strip_prefix(&root)?.to_string_lossy().replace('\\', "/");
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string())?;
+        // the checkout's own path at compile time, not this run's: a target directory
+        // shared by two checkouts (worktrees) reuses this file without running it again
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+            format!("/tests/cases/{rel}")
+        )?;
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR")?).join("cases.rs");
