@@ -37,11 +37,7 @@ pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::f
     let (index, mut tail) = prepare(docs, pod_security);
     let mut out: Vec<Resource> = docs
         .par_iter()
-        .flat_map_iter(|d| {
-            let mut v = Vec::new();
-            resources_of(d, &index, now, &mut v);
-            v
-        })
+        .flat_map_iter(|d| resources_of(d, &index, now))
         .collect();
     out.append(&mut tail);
     out
@@ -57,11 +53,7 @@ pub fn build_owned(
     let (index, mut tail) = prepare(&docs, pod_security);
     let mut out: Vec<Resource> = docs
         .into_par_iter()
-        .flat_map_iter(|d| {
-            let mut v = Vec::new();
-            resources_of(&d, &index, now, &mut v);
-            v
-        })
+        .flat_map_iter(|d| resources_of(&d, &index, now))
         .collect();
     out.append(&mut tail);
     out
@@ -82,7 +74,14 @@ fn prepare(docs: &[Document], pod_security: &crate::facts::pss::Settings) -> (In
     (index, tail)
 }
 
-fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {
+/// The facts of one document, in their order.
+fn resources_of(doc: &Document, index: &Index, now: DateTime<Utc>) -> Vec<Resource> {
+    let mut out = Vec::new();
+    emit(doc, index, now, &mut out);
+    out
+}
+
+fn emit(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resource>) {
     match &doc.object {
         Object::Inventory(inv) => keys::inventory(doc, inv, index, now, out),
         Object::Retention(r) => retention::policy(doc, r, out),

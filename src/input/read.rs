@@ -106,15 +106,21 @@ fn utf16_text(bytes: &[u8]) -> Option<String> {
     if body.len() % 2 != 0 {
         return None;
     }
-    let units = body.chunks_exact(2).map(|p| {
+    char::decode_utf16(utf16_units(body, little))
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
+/// The code units of UTF-16 `bytes` (an odd last byte is dropped).
+fn utf16_units(bytes: &[u8], little: bool) -> impl Iterator<Item = u16> + '_ {
+    bytes.chunks_exact(2).map(move |p| {
         let pair = [p[0], p[1]];
         if little {
             u16::from_le_bytes(pair)
         } else {
             u16::from_be_bytes(pair)
         }
-    });
-    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+    })
 }
 
 /// What the scanner reads of a binary file: UTF-16 without a byte-order mark decoded
@@ -142,16 +148,8 @@ fn unmarked_utf16(bytes: &[u8]) -> Option<String> {
         (_, n) if pairs >= 4 && n * 10 >= pairs * 9 => false,
         _ => return None,
     };
-    let units = bytes.chunks_exact(2).map(|p| {
-        let pair = [p[0], p[1]];
-        if little {
-            u16::from_le_bytes(pair)
-        } else {
-            u16::from_be_bytes(pair)
-        }
-    });
     Some(
-        char::decode_utf16(units)
+        char::decode_utf16(utf16_units(bytes, little))
             .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
             .collect(),
     )

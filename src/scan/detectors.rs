@@ -237,13 +237,13 @@ struct Secret {
     variable: String,
 }
 
-/// The usual environment variable for a kind of secret.
 /// The hit is a key by its shape (a known prefix, a private key block), not by the name
 /// it is assigned to, a URL's password or a bearer header.
 pub fn is_key_shape(h: &Hit) -> bool {
     !(h.what == "password in a URL" || h.what == "bearer token" || h.what.starts_with("value of `"))
 }
 
+/// The usual environment variable for a kind of secret.
 fn default_variable(what: &str) -> &'static str {
     match what {
         "OpenAI-style key" => "OPENAI_API_KEY",

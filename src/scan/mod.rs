@@ -40,7 +40,7 @@ pub fn scan_file(file: usize, display: &str, path: &Path, text: Option<&str>) ->
     scan(file, display, path, text, false)
 }
 
-/// Scans the text of a binary file (`input::read` reads it without its NUL bytes) for key
+/// Scans the text of a binary file (`input::read` reads its NUL bytes as spaces) for key
 /// shapes only: a name and value side by side, a URL or a bearer token in a binary are
 /// as often a format string or a path as a credential (one such finding in 13,413 system
 /// libraries and locale files, none of them a key).
@@ -54,6 +54,12 @@ fn scan(file: usize, display: &str, path: &Path, text: Option<&str>, binary: boo
     let config = classify::is_config(language);
     let client_side = classify::is_client_side(display, language);
     let (mut hits, gateway_url, logs, handles_errors) = match text {
+        // what a binary says is searched for keys, not read as the program it is not
+        Some(t) if binary => {
+            let mut hits = detectors::scan_text_as(t, code, config, client_side, language);
+            hits.retain(detectors::is_key_shape);
+            (hits, false, false, false)
+        }
         Some(t) => (
             detectors::scan_text_as(t, code, config, client_side, language),
             t.lines()
@@ -66,10 +72,6 @@ fn scan(file: usize, display: &str, path: &Path, text: Option<&str>, binary: boo
         ),
         None => (Vec::new(), false, false, false),
     };
-    let (gateway_url, logs, handles_errors) = (gateway_url && !binary, logs && !binary, handles_errors && !binary);
-    if binary {
-        hits.retain(detectors::is_key_shape);
-    }
     // a key in documentation, an example or a test is most often a demo value
     if classify::is_example_path(display) {
         // a database URL with a password is how docs and tests show a connection
