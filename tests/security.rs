@@ -461,6 +461,23 @@ fn a_key_quoted_in_a_baseline_error_is_masked() {
     );
 }
 
+/// Every fatal error goes through one masked printer (`cli::fail`): a configuration value
+/// that fails its schema is quoted in the error, and a key written there came out whole.
+#[test]
+fn a_key_quoted_in_a_configuration_error_is_masked() {
+    let repo = repo();
+    let key = "sk-proj-Q7vT2mXk9LpR4sW8nYzB3cJ6hF1dG5aE0uK";
+    std::fs::write(repo.path().join(".compliance.yaml"), format!("failOn: [{key}]\n")).unwrap();
+    let o = run(repo.path(), &["check", "."]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(".compliance.yaml:1:1: `failOn`"), "{err}");
+    assert!(
+        err.contains("sk-pr…[redacted]") && !err.contains("Q7vT2mXk9LpR4sW8"),
+        "{err}"
+    );
+}
+
 /// Item 8: one Latin-1 byte in a source file no longer hides the key it holds.
 #[test]
 fn a_latin1_byte_does_not_hide_a_key_in_a_source_file() {
