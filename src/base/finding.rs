@@ -110,7 +110,7 @@ pub struct Finding {
     pub baseline: bool,
     /// For an object rendered from a Helm chart or a Kustomize overlay: by what, from where.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rendered: Option<Provenance>,
+    pub rendered: Option<Box<Provenance>>,
     /// What tells apart findings that share rule, file, resource and path: for the source
     /// scanner, a digest of the line's text (so that moving the line keeps the identity and
     /// two keys in one file stay two findings). Not reported.

@@ -9,7 +9,6 @@ use crate::input::loader::{self, Document, Limits};
 use crate::input::read::{read, sha256, Input, Unread};
 use crate::input::render::{Plan, Role};
 use crate::scan;
-use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// A source file over `--max-file-size` is scanned in pieces up to this many times the
@@ -126,59 +125,99 @@ fn scan_large(i: usize, c: &Candidate, limits: &Limits, mut out: FileResult) -> 
     out
 }
 
-/// Every file of the run: the candidates (read, parsed and scanned in parallel; file
-/// indexes follow the sorted order), then the rendered objects, then standard input.
-pub(super) fn read_all(
-    candidates: &[Candidate],
-    plan: &Plan,
-    stdin: Option<String>,
-    limits: &Limits,
-) -> Vec<FileResult> {
-    let mut results: Vec<FileResult> = candidates
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| read_one(i, c, limits, plan.role(&c.display)))
-        .collect();
-    let first = results.len();
-    let rendered: Vec<FileResult> = plan
-        .outputs
-        .par_iter()
-        .enumerate()
-        .map(|(n, o)| FileResult {
-            loaded: loader::load_text(first + n, &o.display, &o.text, limits),
-            input: Input {
-                display: o.display.clone(),
-                text: Some(o.text.clone()),
-                digest: None,
-                rendered: Some(o.provenance.clone()),
-            },
-            scanned: None,
-            manifest: true,
-            skipped: None,
-        })
-        .collect();
-    results.extend(rendered);
-    if let Some(text) = stdin {
-        let loaded = loader::load_text(results.len(), STDIN, &text, limits);
-        results.push(FileResult {
-            input: Input {
-                display: STDIN.to_string(),
-                digest: Some(sha256(text.as_bytes())),
-                text: Some(text),
-                rendered: None,
-            },
-            loaded,
-            scanned: None,
-            manifest: true,
-            skipped: None,
-        });
-    }
-    results
+/// The files of a run, numbered: the candidates (in their sorted order), then the rendered
+/// objects, then standard input.
+pub(super) struct Files<'a> {
+    pub(super) candidates: &'a [Candidate],
+    pub(super) plan: &'a Plan,
+    pub(super) stdin: Option<String>,
+    pub(super) limits: &'a Limits,
 }
 
-/// What the files gave, gathered for the stages after reading.
+impl<'a> Files<'a> {
+    pub(super) fn new(candidates: &'a [Candidate], plan: &'a Plan, stdin: Option<String>, limits: &'a Limits) -> Self {
+        Files {
+            candidates,
+            plan,
+            stdin,
+            limits,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.candidates.len() + self.plan.outputs.len() + usize::from(self.stdin.is_some())
+    }
+
+    /// Reads, parses and scans file `i`.
+    pub(super) fn read(&self, i: usize) -> FileResult {
+        let first = self.candidates.len();
+        if let Some(c) = self.candidates.get(i) {
+            return read_one(i, c, self.limits, self.plan.role(&c.display));
+        }
+        let (display, text, digest, rendered) = match self.plan.outputs.get(i - first) {
+            Some(o) => (o.display.clone(), o.text.clone(), None, Some(o.provenance.clone())),
+            None => {
+                let text = self.stdin.clone().unwrap_or_default();
+                (STDIN.to_string(), text.clone(), Some(sha256(text.as_bytes())), None)
+            }
+        };
+        FileResult {
+            loaded: loader::load_text(i, &display, &text, self.limits),
+            input: Input {
+                display,
+                text: Some(text),
+                digest,
+                rendered,
+            },
+            scanned: None,
+            manifest: true,
+            skipped: None,
+        }
+    }
+
+    /// What is known of file `i` before it is read: its name (and, for a rendered object,
+    /// its provenance), so that a finding in an earlier file can name it.
+    pub(super) fn placeholder(&self, i: usize) -> Input {
+        let first = self.candidates.len();
+        let (display, rendered) = match (self.candidates.get(i), self.plan.outputs.get(i.wrapping_sub(first))) {
+            (Some(c), _) => (c.display.clone(), None),
+            (None, Some(o)) => (o.display.clone(), Some(o.provenance.clone())),
+            (None, None) => (STDIN.to_string(), None),
+        };
+        Input {
+            display,
+            text: None,
+            digest: None,
+            rendered,
+        }
+    }
+
+    /// The text of file `i` if it is read as manifests and may add to the cross-document
+    /// index ([`crate::facts::index::may_contribute`]); a file that cannot be read is left
+    /// to [`Files::read`] to report.
+    pub(super) fn index_text(&self, i: usize) -> Option<(String, String)> {
+        let first = self.candidates.len();
+        let (display, text) = match self.candidates.get(i) {
+            Some(c) if loader::is_manifest_path(&c.display) && self.plan.role(&c.display).is_none() => {
+                (c.display.clone(), read(c, self.limits).ok()?.0)
+            }
+            Some(_) => return None,
+            None => match self.plan.outputs.get(i - first) {
+                Some(o) => (o.display.clone(), o.text.clone()),
+                None => (STDIN.to_string(), self.stdin.clone()?),
+            },
+        };
+        crate::facts::may_contribute(&text).then_some((display, text))
+    }
+}
+
+/// What the files gave, gathered for the stages after reading; documents are taken out
+/// part by part.
 pub(super) struct Gathered {
+    /// Every file of the run by index; those not read yet are placeholders.
     pub(super) inputs: Vec<Input>,
+    /// The next file [`Gathered::add`] gathers.
+    next: usize,
     pub(super) docs: Vec<Document>,
     pub(super) scanned: Vec<scan::Scanned>,
     /// Indexes of the files that hold manifests.
@@ -189,49 +228,55 @@ pub(super) struct Gathered {
     pub(super) errors: Vec<InputError>,
 }
 
-/// Gathers the results, after the files `skipped` and the `errors` found before reading
-/// and the rendering's notes and errors.
-pub(super) fn gather(
-    results: Vec<FileResult>,
-    mut skipped: Vec<Skipped>,
-    mut errors: Vec<InputError>,
-    plan: &Plan,
-) -> Gathered {
-    let notes = plan.notes.iter().map(|n| Skipped {
-        file: n.file.clone(),
-        reason: n.message.clone(),
-    });
-    skipped.extend(notes);
-    errors.extend(plan.errors.iter().cloned());
-    let mut g = Gathered {
-        inputs: Vec::with_capacity(results.len()),
-        docs: Vec::new(),
-        scanned: Vec::new(),
-        manifests: HashSet::new(),
-        documents: 0,
-        files_read: 0,
-        skipped,
-        errors,
-    };
-    for (i, r) in results.into_iter().enumerate() {
-        if let Some(note) = r.skipped {
-            g.skipped.push(Skipped {
-                file: note.file,
-                reason: note.message,
-            });
-        } else if r.input.rendered.is_none() && (r.input.text.is_some() || r.scanned.is_some()) {
-            g.files_read += 1;
+impl Gathered {
+    /// Starts with the files `skipped` and the `errors` found before reading, and the
+    /// rendering's notes and errors.
+    pub(super) fn new(mut skipped: Vec<Skipped>, mut errors: Vec<InputError>, plan: &Plan) -> Self {
+        let notes = plan.notes.iter().map(|n| Skipped {
+            file: n.file.clone(),
+            reason: n.message.clone(),
+        });
+        skipped.extend(notes);
+        errors.extend(plan.errors.iter().cloned());
+        Gathered {
+            inputs: Vec::new(),
+            next: 0,
+            docs: Vec::new(),
+            scanned: Vec::new(),
+            manifests: HashSet::new(),
+            documents: 0,
+            files_read: 0,
+            skipped,
+            errors,
         }
-        if r.manifest {
-            g.manifests.insert(i);
-        }
-        g.documents += r.loaded.documents;
-        g.docs.extend(r.loaded.docs);
-        g.errors.extend(r.loaded.errors);
-        g.scanned.extend(r.scanned);
-        g.inputs.push(r.input);
     }
-    g
+
+    /// Adds the results of the next files, in order.
+    pub(super) fn add(&mut self, results: Vec<FileResult>) {
+        for r in results {
+            let i = self.next;
+            self.next += 1;
+            if let Some(note) = r.skipped {
+                self.skipped.push(Skipped {
+                    file: note.file,
+                    reason: note.message,
+                });
+            } else if r.input.rendered.is_none() && (r.input.text.is_some() || r.scanned.is_some()) {
+                self.files_read += 1;
+            }
+            if r.manifest {
+                self.manifests.insert(i);
+            }
+            self.documents += r.loaded.documents;
+            self.docs.extend(r.loaded.docs);
+            self.errors.extend(r.loaded.errors);
+            self.scanned.extend(r.scanned);
+            match self.inputs.get_mut(i) {
+                Some(slot) => *slot = r.input,
+                None => self.inputs.push(r.input),
+            }
+        }
+    }
 }
 
 /// The audit trail's record of every file read.

@@ -48,6 +48,33 @@ impl Names {
     }
 }
 
+/// What the policies may read of the entity store.
+#[derive(Debug, Clone, Default)]
+pub struct Reads {
+    /// Attribute names (see [`crate::engine::policy::reads`]), of every policy.
+    pub attributes: HashSet<String>,
+    /// The words of the policies that judge each entity type: all a request on an entity
+    /// of that type can read of the store, unless `other_entities`.
+    pub by_kind: HashMap<Kind, HashSet<String>>,
+    /// Some policy names an entity other than the action (`Namespace::"prod"`), so it may
+    /// read an entity that is neither the request's resource nor one of its ancestors.
+    pub other_entities: bool,
+}
+
+impl Reads {
+    /// The attributes an entity of `kind` must carry in the store, or `None` when no
+    /// request can read it at all: no policy judges its type, and none names an entity,
+    /// so it is neither a request's resource nor reachable from one (no attribute holds an
+    /// entity, and `in` can only test the resource against the principal and the action).
+    pub fn of(&self, kind: Kind) -> Option<&HashSet<String>> {
+        if self.other_entities {
+            Some(&self.attributes)
+        } else {
+            self.by_kind.get(&kind)
+        }
+    }
+}
+
 pub fn schema() -> Result<Schema, String> {
     Schema::from_cedarschema_str(SCHEMA_TEXT)
         .map(|(s, _warnings)| s)
@@ -65,12 +92,14 @@ fn expr(a: &Attr) -> RestrictedExpression {
     }
 }
 
-/// The Cedar entity of `r`, with only the attributes in `keep` when it is given.
+/// The Cedar entity of `r`, with only the attributes in `keep` when it is given, and its
+/// tags only when they are kept too (`getTag`/`hasTag` among the words read).
 pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Result<Entity, String> {
     let uid = names
         .uid(r.kind, &r.id)
         .ok_or_else(|| format!("unknown entity type `{}`", r.kind))?;
     let parents: Vec<EntityUid> = r.parents.iter().filter_map(|(k, id)| names.uid(*k, id)).collect();
+    let tags = keep.is_none_or(|k| k.contains("getTag") || k.contains("hasTag"));
     Entity::new_with_tags(
         uid,
         r.attrs
@@ -80,6 +109,7 @@ pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Re
         parents,
         r.tags
             .iter()
+            .filter(|_| tags)
             .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
     )
     .map_err(|e| e.to_string())
@@ -93,29 +123,31 @@ pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Re
 /// corpus), entities come only from `facts`, and a mistyped attribute would still surface
 /// as a reported evaluation error, never as a silent pass.
 ///
-/// `attributes` (those the policies read) leaves the others out of the
-/// entities: building an attribute is most of an entity's cost, and Cedar never looks at
-/// one no policy names. Validation needs every attribute the schema requires, so it keeps
+/// Without validation, `reads` (what the policies read, see [`Reads::of`]) leaves out the
+/// entities no request can read and, of the others, the attributes no policy of their type
+/// names: building an attribute is most of an entity's cost, and Cedar never looks at one
+/// no policy names. Validation needs every attribute the schema requires, so it keeps
 /// them all.
 pub fn store<R: std::borrow::Borrow<Resource> + Sync>(
     resources: &[R],
     names: &Names,
     schema: &Schema,
     validate: bool,
-    attributes: Option<&HashSet<String>>,
+    reads: Option<&Reads>,
 ) -> Result<Entities, String> {
     use rayon::prelude::*;
-    let keep = attributes.filter(|_| !validate);
+    let reads = reads.filter(|_| !validate);
+    let one = |r: &R| -> Option<Result<Entity, String>> {
+        let r = r.borrow();
+        match reads {
+            None => Some(entity(r, names, None)),
+            Some(reads) => reads.of(r.kind).map(|keep| entity(r, names, Some(keep))),
+        }
+    };
     let entities: Vec<Entity> = if resources.len() < PARALLEL_FROM {
-        resources
-            .iter()
-            .map(|r| entity(r.borrow(), names, keep))
-            .collect::<Result<_, _>>()?
+        resources.iter().filter_map(one).collect::<Result<_, _>>()?
     } else {
-        resources
-            .par_iter()
-            .map(|r| entity(r.borrow(), names, keep))
-            .collect::<Result<_, _>>()?
+        resources.par_iter().filter_map(one).collect::<Result<_, _>>()?
     };
     Entities::from_entities(entities, validate.then_some(schema)).map_err(|e| {
         let mut msg = e.to_string();

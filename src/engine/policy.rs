@@ -9,7 +9,7 @@ use crate::base::source::pos_at;
 use crate::facts::model::Kind;
 use cedar_policy::{Effect, Policy, PolicyId, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
 use miette::Diagnostic;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -114,36 +114,33 @@ pub struct RuleSet {
     pub reads: Reads,
 }
 
-/// What the policies may read of the entity store.
-#[derive(Debug, Clone, Default)]
-pub struct Reads {
-    /// Attribute names (see [`reads`]).
-    pub attributes: HashSet<String>,
-    /// Some policy names an entity other than the action (`Namespace::"prod"`), so it may
-    /// read an entity that is neither the request's resource nor one of its ancestors.
-    pub other_entities: bool,
-}
+pub use crate::engine::cedar::Reads;
 
 /// What the policies may read. Attributes: every identifier-like word of their source
 /// text, in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"`
 /// all write the name). That over-counts, which only keeps an attribute Cedar will not
-/// look at. One set for all entity types, not one per type: a policy on one type can
-/// still read another's attributes through an entity literal.
+/// look at. Per entity type, the words of the policies that judge it: a request reads
+/// only its resource's attributes, unless a policy names another entity
+/// (`other_entities`), and then every entity keeps the union.
 pub fn reads(sets: &HashMap<Kind, PolicySet>) -> Reads {
     let mut reads = Reads::default();
-    let mut word = String::new();
     let action = crate::engine::cedar::Names::shared().ok().map(|n| &n.action);
-    for p in sets.values().flat_map(|set| set.policies()) {
-        for c in p.to_string().chars().chain(std::iter::once(' ')) {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                word.push(c);
-            } else if !word.is_empty() {
-                reads.attributes.insert(std::mem::take(&mut word));
-            }
+    for (kind, set) in sets {
+        let words = reads.by_kind.entry(*kind).or_default();
+        for p in set.policies() {
+            words.extend(words_of(&p.to_string()));
+            reads.other_entities |= p.entity_literals().iter().any(|e| Some(e) != action);
         }
-        reads.other_entities |= p.entity_literals().iter().any(|e| Some(e) != action);
+        reads.attributes.extend(words.iter().cloned());
     }
     reads
+}
+
+/// The identifier-like words of a policy's text.
+fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
 }
 
 /// A rule whose severity the configuration changed.
@@ -425,11 +422,14 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
         return Err(diags);
     }
 
+    // an entity type that only the baseline judges is not evaluated at all: nothing can deny it
     let mut sets: HashMap<Kind, PolicySet> = HashMap::new();
     for kind in Kind::ALL {
         let mut set = PolicySet::new();
+        let mut judged = false;
         for (id, (p, _)) in &policies {
             let applies = id == BASELINE || rules.get(id).is_none_or(|r| r.applies_to.is_none_or(|k| k == kind));
+            judged |= applies && id != BASELINE;
             if applies {
                 set.add(p.clone()).map_err(|e| {
                     vec![PolicyDiagnostic {
@@ -441,7 +441,9 @@ pub fn load(extra: &[(String, String)]) -> Result<RuleSet, Vec<PolicyDiagnostic>
                 })?;
             }
         }
-        sets.insert(kind, set);
+        if judged {
+            sets.insert(kind, set);
+        }
     }
     let digest = digest_of(
         crate::engine::cedar::SCHEMA_TEXT,

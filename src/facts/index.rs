@@ -209,6 +209,38 @@ impl Index {
         ix
     }
 
+    /// Adds the index of later documents (built by [`Index::build`] for the files after
+    /// this index's): the result is the index of both, in file order.
+    pub fn merge(&mut self, later: Index) {
+        for (ns, policies) in later.egress {
+            self.egress.entry(ns).or_default().extend(policies);
+        }
+        self.bound_service_accounts.extend(later.bound_service_accounts);
+        // a later ServiceAccount of the same name wins, as when built in one pass
+        self.service_account_automount.extend(later.service_account_automount);
+        for (role, used) in later.cluster_role_use {
+            let mine = self.cluster_role_use.entry(role).or_default();
+            mine.cluster_binding |= used.cluster_binding;
+            mine.namespace_binding |= used.namespace_binding;
+        }
+        self.key_secrets.extend(later.key_secrets);
+        for (key, envs) in later.key_environments {
+            self.key_environments.entry(key).or_default().extend(envs);
+        }
+        for (storage, envs) in later.storage_environments {
+            self.storage_environments.entry(storage).or_default().extend(envs);
+        }
+        self.defined_secrets.extend(later.defined_secrets);
+        for (secret, users) in later.secret_users {
+            self.secret_users.entry(secret).or_default().extend(users);
+        }
+        self.has_objects |= later.has_objects;
+        self.profile_rate_limit |= later.profile_rate_limit;
+        for (ns, labels) in later.pod_security.labelled {
+            self.pod_security.labelled.entry(ns).or_insert(labels);
+        }
+    }
+
     fn bind_subjects(&mut self, subjects: &[k8s_openapi::api::rbac::v1::Subject], binding_ns: &str) {
         for s in subjects.iter().filter(|s| s.kind == "ServiceAccount") {
             let ns = s.namespace.clone().unwrap_or_else(|| binding_ns.to_string());
@@ -236,5 +268,89 @@ impl Index {
 
     pub fn is_key_secret(&self, namespace: &str, name: &str) -> bool {
         detect::is_key_name(name) || self.key_secrets.contains(&(namespace.to_string(), name.to_string()))
+    }
+}
+
+/// Whether a manifest file's text may hold a document that adds to what a document's own
+/// facts read of the index (egress policies, service accounts and their bindings, secrets
+/// holding keys, inventories, security profiles, Pod Security labels). A document can only
+/// name its kind and fields by writing them, so a file without these words adds nothing;
+/// a backslash may escape a letter of one in a quoted scalar (`"Net\u0077orkPolicy"`),
+/// so a file with one is always read.
+pub fn may_contribute(text: &str) -> bool {
+    text.contains('\\')
+        || (word(text, "NetworkPolicy") && text.contains("gress"))
+        || text.contains("automountServiceAccountToken")
+        || text.contains("roleRef")
+        || (word(text, "Secret") && text.contains("data"))
+        || text.contains("pod-security.kubernetes.io")
+        || word(text, "ApiKeyInventory")
+        || word(text, "SecurityProfile")
+}
+
+/// `w` occurs in `text` with no letter or digit right before or after it.
+fn word(text: &str, w: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(w)
+        .any(|(at, _)| !alnum(text[..at].chars().next_back()) && !alnum(text[at + w.len()..].chars().next()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{discover, loader};
+
+    #[test]
+    fn words_the_filter_looks_for() {
+        assert!(may_contribute("kind: NetworkPolicy\nspec:\n  policyTypes: [Egress]\n"));
+        assert!(!may_contribute("kind: NetworkPolicy\nspec:\n  podSelector: {}\n"));
+        assert!(may_contribute("{\"kind\":\"Secret\",\"data\":{}}"));
+        // a Secret's name inside another word is not a Secret
+        assert!(!may_contribute(
+            "secretKeyRef: {name: x}\nkind: ExternalSecretStore\ndata: 1\n"
+        ));
+        // an escape may spell any kind
+        assert!(may_contribute("kind: \"Net\\u0077orkPolicy\"\n"));
+        assert!(may_contribute(
+            "kind: ServiceAccount\nautomountServiceAccountToken: false\n"
+        ));
+        assert!(!may_contribute("kind: ServiceAccount\nmetadata: {name: app}\n"));
+    }
+
+    /// Every manifest of the vendored corpus the filter passes over adds nothing to what
+    /// documents' own facts read of the index: the parts of a streamed run see the index
+    /// of the whole run.
+    #[test]
+    fn files_the_filter_passes_over_add_nothing_a_document_reads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let (files, _) = discover::discover(&[root], &discover::excludes(&[]).unwrap());
+        let (mut passed_over, mut read) = (0, 0);
+        for (i, c) in files
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| loader::is_manifest_path(&c.display))
+        {
+            let Ok(text) = std::fs::read_to_string(&c.path) else {
+                continue;
+            };
+            if may_contribute(&text) {
+                read += 1;
+                continue;
+            }
+            passed_over += 1;
+            let docs = loader::load_text(i, &c.display, &text, &loader::Limits::default()).docs;
+            let ix = crate::facts::index_of(&docs, &crate::facts::pss::Settings::default());
+            assert!(ix.egress.is_empty(), "{}", c.display);
+            assert!(ix.bound_service_accounts.is_empty(), "{}", c.display);
+            assert!(ix.service_account_automount.is_empty(), "{}", c.display);
+            assert!(ix.cluster_role_use.is_empty(), "{}", c.display);
+            assert!(ix.key_secrets.is_empty(), "{}", c.display);
+            assert!(!ix.profile_rate_limit, "{}", c.display);
+            assert!(ix.pod_security.labelled.is_empty(), "{}", c.display);
+        }
+        assert!(
+            passed_over > 1000 && read > 100,
+            "{passed_over} passed over, {read} read"
+        );
     }
 }

@@ -18,7 +18,7 @@ mod selector;
 mod template;
 mod workload;
 
-pub use index::Index;
+pub use index::{may_contribute, Index};
 
 use crate::facts::model::{Kind, Location, Resource};
 use crate::input::loader::{Document, Object};
@@ -43,25 +43,20 @@ pub fn build_with(docs: &[Document], now: DateTime<Utc>, pod_security: &crate::f
     out
 }
 
-/// [`build_with`] that takes the documents and frees each one once its facts are built, so
-/// that the documents and the facts of a large run never take memory in full at once.
-pub fn build_owned(
-    docs: Vec<Document>,
-    now: DateTime<Utc>,
-    pod_security: &crate::facts::pss::Settings,
-) -> Vec<Resource> {
-    let (index, mut tail) = prepare(&docs, pod_security);
-    let mut out: Vec<Resource> = docs
-        .into_par_iter()
-        .flat_map_iter(|d| resources_of(&d, &index, now))
-        .collect();
-    out.append(&mut tail);
-    out
-}
-
 /// The cross-document index, and the facts that come after every document's own: one
 /// entity per namespace, then each declared inventory against its imported snapshot.
 fn prepare(docs: &[Document], pod_security: &crate::facts::pss::Settings) -> (Index, Vec<Resource>) {
+    let index = index_of(docs, pod_security);
+    let mut mentions = BTreeMap::new();
+    first_mentions(docs, &mut mentions);
+    let mut tail = namespaces(mentions);
+    tail.extend(drift::resources(docs));
+    (index, tail)
+}
+
+/// The index of `docs`; the index of a run is that of its files merged in order
+/// ([`Index::merge`]).
+pub fn index_of(docs: &[Document], pod_security: &crate::facts::pss::Settings) -> Index {
     let mut index = Index::build(docs);
     index.pod_security = crate::facts::pss::Namespaces::new(
         pod_security.clone(),
@@ -69,9 +64,35 @@ fn prepare(docs: &[Document], pod_security: &crate::facts::pss::Settings) -> (In
             .filter(|d| d.kind == "Namespace" && d.api_version == "v1")
             .map(|d| (d.name.as_str(), d.labels())),
     );
-    let mut tail = namespaces(docs);
-    tail.extend(drift::resources(docs));
-    (index, tail)
+    index
+}
+
+/// The facts of some of a run's documents, judged with the run's `index`, each document
+/// freed once its facts are built. Inventories are handed back instead: their facts need
+/// the whole run (the workloads that read a secret), so they come with [`tail`].
+pub fn build_part(docs: Vec<Document>, index: &Index, now: DateTime<Utc>) -> (Vec<Resource>, Vec<Document>) {
+    let (deferred, docs): (Vec<Document>, Vec<Document>) =
+        docs.into_iter().partition(|d| matches!(d.object, Object::Inventory(_)));
+    let out = docs
+        .into_par_iter()
+        .flat_map_iter(|d| resources_of(&d, index, now))
+        .collect();
+    (out, deferred)
+}
+
+/// The facts that need the whole run, after every [`build_part`]: the inventories handed
+/// back, one entity per namespace (`mentions`, from [`first_mentions`]), then each declared
+/// inventory against its imported snapshot.
+pub fn tail(
+    inventories: &[Document],
+    mentions: BTreeMap<String, Location>,
+    index: &Index,
+    now: DateTime<Utc>,
+) -> Vec<Resource> {
+    let mut out: Vec<Resource> = inventories.iter().flat_map(|d| resources_of(d, index, now)).collect();
+    out.extend(namespaces(mentions));
+    out.extend(drift::resources(inventories));
+    out
 }
 
 /// The facts of one document, in their order.
@@ -112,9 +133,9 @@ fn emit(doc: &Document, index: &Index, now: DateTime<Utc>, out: &mut Vec<Resourc
     }
 }
 
-/// One entity per namespace that any object lives in, placed at the first mention.
-fn namespaces(docs: &[Document]) -> Vec<Resource> {
-    let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+/// Where each namespace that an object of `docs` lives in is first mentioned, added to
+/// `seen` (which keeps earlier mentions: call it in file order).
+pub fn first_mentions(docs: &[Document], seen: &mut BTreeMap<String, Location>) {
     for d in docs {
         if matches!(
             d.object,
@@ -132,8 +153,12 @@ fn namespaces(docs: &[Document]) -> Vec<Resource> {
                 crate::base::path::keys(&d.base, "metadata.namespace"),
             )
         };
-        seen.entry(ns).or_insert(at(d, path));
+        seen.entry(ns).or_insert_with(|| at(d, path));
     }
+}
+
+/// One entity per namespace that any object lives in, placed at its first mention.
+fn namespaces(seen: BTreeMap<String, Location>) -> Vec<Resource> {
     seen.into_iter()
         .map(|(ns, loc)| {
             Resource::new(Kind::Namespace, loc, format!("Namespace {ns}"))

@@ -98,33 +98,66 @@ pub(crate) fn evidences(rule: &Rule, r: &Resource) -> bool {
     kind.is_none_or(|k| k == r.kind) && fact.is_none_or(|f| r.attr(f) == Some(&Attr::Bool(true)))
 }
 
+/// What the entities of a run showed each control (in [`CONTROLS`] order): how many
+/// entities its rules examined, and their names. Gathered part by part ([`Evidence::add`])
+/// so that a run's entities need not all be held at once.
+#[derive(Debug)]
+pub struct Evidence {
+    per_control: Vec<(usize, std::collections::BTreeSet<String>)>,
+}
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Evidence {
+            per_control: vec![(0, std::collections::BTreeSet::new()); CONTROLS.len()],
+        }
+    }
+}
+
+impl Evidence {
+    /// Counts `resources` for every control one of whose rules they evidence.
+    pub fn add(&mut self, rules: &RuleSet, resources: &[Resource]) {
+        for ((id, _, _), (count, examined)) in CONTROLS.iter().zip(&mut self.per_control) {
+            let evidencing = evidencing(rules, id);
+            if evidencing.is_empty() {
+                continue;
+            }
+            for r in resources
+                .iter()
+                .filter(|r| evidencing.iter().any(|rule| evidences(rule, r)))
+            {
+                *count += 1;
+                if !examined.contains(&r.display) {
+                    examined.insert(r.display.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The rules that evidence control `id`.
+fn evidencing<'r>(rules: &'r RuleSet, id: &str) -> Vec<&'r Rule> {
+    rules
+        .rules
+        .values()
+        .filter(|r| r.checklist.iter().any(|c| c == id))
+        .collect()
+}
+
 /// `errored`: the ids of the rules that could not be evaluated on some entity. `unread`:
 /// charts and overlays that did not render (evidence not read: no control passes).
 pub fn roll_up(
     rules: &RuleSet,
-    resources: &[Resource],
+    evidence: Evidence,
     findings: &[Finding],
     errored: &std::collections::BTreeSet<&str>,
     unread: &[String],
 ) -> Vec<Control> {
     CONTROLS
         .iter()
-        .map(|(id, section, title)| {
-            let evidencing: Vec<&Rule> = rules
-                .rules
-                .values()
-                .filter(|r| r.checklist.iter().any(|c| c == id))
-                .collect();
-            let evidence: Vec<&Resource> = if evidencing.is_empty() {
-                Vec::new()
-            } else {
-                resources
-                    .iter()
-                    .filter(|r| evidencing.iter().any(|rule| evidences(rule, r)))
-                    .collect()
-            };
-            let examined: std::collections::BTreeSet<&str> = evidence.iter().map(|r| r.display.as_str()).collect();
-            let resources = evidence.len();
+        .zip(evidence.per_control)
+        .map(|((id, section, title), (resources, examined))| {
+            let evidencing = evidencing(rules, id);
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
             let disabled: Vec<String> = rules
                 .disabled
@@ -151,7 +184,7 @@ pub fn roll_up(
                 status,
                 rules: evidencing.iter().map(|r| r.id.clone()).collect(),
                 resources,
-                examined: examined.into_iter().map(str::to_string).collect(),
+                examined: examined.into_iter().collect(),
                 findings: fired,
                 disabled,
                 errored: failed_rules,

@@ -93,7 +93,7 @@ pub fn findings(
                 category: rule.category.clone(),
                 confidence,
                 baseline: false,
-                rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone()),
+                rendered: inputs.get(r.loc.file).and_then(|i| i.rendered.clone().map(Box::new)),
                 identity: r.identity.clone(),
                 object: None,
             };

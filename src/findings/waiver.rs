@@ -237,6 +237,14 @@ impl Positions<'_> {
 /// `--waivers` files. `texts` are the checked files' names and texts, by file index.
 pub fn collect(docs: &[Document], texts: &[(&str, Option<&str>)], external: &[PathBuf], limits: &Limits) -> Collected {
     let mut out = Collected::default();
+    collect_part(docs, texts, 0, &mut out);
+    finish(out, external, limits)
+}
+
+/// The waivers of some of a run's documents (`Waivers` documents and annotations), added
+/// to `out`; the run's objects are numbered from `first` on for these documents, and
+/// `texts` is indexed by file.
+pub fn collect_part(docs: &[Document], texts: &[(&str, Option<&str>)], first: usize, out: &mut Collected) {
     let mut positions = Positions {
         texts,
         cache: BTreeMap::new(),
@@ -244,11 +252,16 @@ pub fn collect(docs: &[Document], texts: &[(&str, Option<&str>)], external: &[Pa
     for (i, d) in docs.iter().enumerate() {
         let display = texts.get(d.file).map_or("", |t| t.0);
         if let Object::Waivers(w) = &d.object {
-            from_document(d, w, display, Source::Document, &mut positions, &mut out);
+            from_document(d, w, display, Source::Document, &mut positions, out);
         } else {
-            from_annotations(i, d, display, &mut positions, &mut out);
+            from_annotations(first + i, d, display, &mut positions, out);
         }
     }
+}
+
+/// The waivers of the documents (from [`collect_part`]) and of the `--waivers` files
+/// `external`, in report order.
+pub fn finish(mut out: Collected, external: &[PathBuf], limits: &Limits) -> Collected {
     let in_tree = out.waivers.len();
     for p in external {
         read_external(p, limits, &mut out);
@@ -563,36 +576,40 @@ pub struct Outcome {
     pub waivers: Vec<WaiverStatus>,
 }
 
-/// Applies `waivers` to findings, each with the entity it is about (an index into
-/// `resources`). `today` is the `--now` date (UTC).
-pub fn apply(
-    findings: Vec<(Finding, usize)>,
-    resources: &[Resource],
-    docs: &[ObjectKey],
-    waivers: &[Waiver],
-    today: NaiveDate,
-) -> Outcome {
-    let objects = Objects::new(docs);
+/// Applies `waivers` to findings, each with its object already set ([`Finding::object`],
+/// an index into `docs`). `today` is the `--now` date (UTC).
+pub fn apply(findings: Vec<Finding>, docs: &[ObjectKey], waivers: &[Waiver], today: NaiveDate) -> Outcome {
     let mut matched = vec![0usize; waivers.len()];
     let mut out = Outcome::default();
-    for (f, r) in findings {
-        let index = resources.get(r).and_then(|r| objects.of(r));
-        let object = index.and_then(|i| docs.get(i));
-        let mut by: Option<usize> = None;
+    let mut by: Vec<Option<usize>> = Vec::new();
+    for f in &findings {
+        let object = f.object.and_then(|i| docs.get(i));
+        let mut first: Option<usize> = None;
         for (i, w) in waivers.iter().enumerate() {
-            if w.matches(&f, object, index) {
+            if w.matches(f, object, f.object) {
                 matched[i] += 1;
-                if by.is_none() && !w.expired(today) {
-                    by = Some(i);
+                if first.is_none() && !w.expired(today) {
+                    first = Some(i);
                 }
             }
         }
-        match by {
-            Some(i) => out.waived.push(Waived {
-                finding: f,
-                waiver: waivers[i].reference(),
-            }),
-            None => out.findings.push(f),
+        by.push(first);
+    }
+    // a large run's findings are moved, not copied, when none is waived (the common case)
+    if by.iter().all(Option::is_none) {
+        out.findings = findings;
+    } else {
+        let waived = by.iter().filter(|b| b.is_some()).count();
+        out.waived.reserve_exact(waived);
+        out.findings.reserve_exact(findings.len() - waived);
+        for (finding, b) in findings.into_iter().zip(by) {
+            match b {
+                Some(i) => out.waived.push(Waived {
+                    finding,
+                    waiver: waivers[i].reference(),
+                }),
+                None => out.findings.push(finding),
+            }
         }
     }
     out.waivers = waivers
