@@ -199,7 +199,7 @@ impl<'a> Files<'a> {
         let first = self.candidates.len();
         let (display, text) = match self.candidates.get(i) {
             Some(c) if loader::is_manifest_path(&c.display) && self.plan.role(&c.display).is_none() => {
-                (c.display.clone(), read(c, self.limits).ok()?.0)
+                (c.display.clone(), crate::input::read::read_text(c, self.limits)?)
             }
             Some(_) => return None,
             None => match self.plan.outputs.get(i - first) {

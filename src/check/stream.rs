@@ -23,9 +23,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 /// Files read, parsed and judged together: enough to keep both cores busy, few enough
-/// that a part's documents and entities stay small (at 256, the corpus ×10 peaked about
-/// 15 MB higher for the same time).
-pub const PART_FILES: usize = 64;
+/// that a part's documents and entities stay small (the corpus ×10 peaked at 137–140 MB
+/// in three runs at 32, 137–151 MB at 64, 155 MB at 256, for the same time).
+pub const PART_FILES: usize = 32;
 
 /// What judging the run's entities gave, gathered part by part.
 pub(super) struct Judged<'r> {
@@ -125,7 +125,7 @@ pub(super) fn run<'r>(
         let end = start.saturating_add(part_files.max(1)).min(files.len());
         let results: Vec<files::FileResult> = (start..end).into_par_iter().map(|i| files.read(i)).collect();
         s.read.add(results);
-        let deferred = part(opts, &index, &mut s, &mut whole)?;
+        let deferred = part(opts, &index, start..end, &mut s, &mut whole)?;
         // a file's text is kept while a later finding may be placed in it: a NetworkPolicy
         // that another file's workload names, an inventory judged with the whole run
         for i in start..end {
@@ -154,14 +154,21 @@ struct Whole {
     inventories: Vec<loader::Document>,
 }
 
-/// Judges the documents read since the last part; returns the files whose documents were
-/// set aside for the whole run.
-fn part(opts: &Options, index: &Index, s: &mut Streamed, whole: &mut Whole) -> Result<HashSet<usize>> {
+/// Judges the documents of the files `read` (the part just read); returns the files whose
+/// documents were set aside for the whole run.
+fn part(
+    opts: &Options,
+    index: &Index,
+    read: std::ops::Range<usize>,
+    s: &mut Streamed,
+    whole: &mut Whole,
+) -> Result<HashSet<usize>> {
     let docs = std::mem::take(&mut s.read.docs);
     let first = s.objects.len();
     s.objects.extend(docs.iter().map(ObjectKey::of));
     s.api_versions.extend(docs.iter().map(|d| d.api_version.clone()));
-    waiver::collect_part(&docs, &files::texts(&s.read.inputs), first, &mut s.waivers);
+    let texts = files::texts(&s.read.inputs[read.clone()]);
+    waiver::collect_part(&docs, &texts, read.start, first, &mut s.waivers);
     facts::first_mentions(&docs, &mut whole.mentions);
     whole.index.merge(facts::index_of(&docs, &opts.pod_security));
     let (resources, deferred) = facts::build_part(docs, index, opts.now);

@@ -99,7 +99,7 @@ pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Re
         .uid(r.kind, &r.id)
         .ok_or_else(|| format!("unknown entity type `{}`", r.kind))?;
     let parents: Vec<EntityUid> = r.parents.iter().filter_map(|(k, id)| names.uid(*k, id)).collect();
-    let tags = keep.is_none_or(|k| k.contains("getTag") || k.contains("hasTag"));
+    let tags = keep.is_none_or(keeps_tags);
     Entity::new_with_tags(
         uid,
         r.attrs
@@ -113,6 +113,11 @@ pub fn entity(r: &Resource, names: &Names, keep: Option<&HashSet<String>>) -> Re
             .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone()))),
     )
     .map_err(|e| e.to_string())
+}
+
+/// Whether policies whose words are `keep` may read tags.
+pub fn keeps_tags(keep: &HashSet<String>) -> bool {
+    keep.contains("getTag") || keep.contains("hasTag")
 }
 
 /// The store of one run. Parents that are not in the run (a namespace no object declares)

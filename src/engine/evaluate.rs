@@ -3,11 +3,13 @@
 //! large run is split into chunks, each with a store of its own entities and their
 //! ancestors (see [`evaluate_all`]).
 
+use crate::engine::alike;
 use crate::engine::cedar::{self, Names};
 use crate::engine::policy::{RuleSet, BASELINE};
 use crate::facts::model::Resource;
 use cedar_policy::{Authorizer, Decision, Entities, Request};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// A rule that matched an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +58,14 @@ pub fn run(rules: &RuleSet, resources: &[Resource], now: &str) -> crate::base::e
     })
 }
 
-/// Evaluates every resource. Up to [`CHUNK`] resources, or when a policy names an entity
-/// (other than the action) that it could read from anywhere in the store, this is one
-/// [`Engine`]. Otherwise the resources are evaluated chunk by chunk, each against a store
-/// of the chunk's own entities: a request can then read nothing but its resource (no
-/// attribute holds an entity, and `in` can only test the resource against the principal
-/// and the action, see [`cedar::Reads::of`]), so every decision is the one the whole store would
-/// give (a test holds the two to the same results on the corpus).
+/// Evaluates every resource. When a policy names an entity (other than the action) that
+/// it could read from anywhere in the store, this is one [`Engine`] over them all.
+/// Otherwise a request can read nothing but its resource (no attribute holds an entity,
+/// and `in` can only test the resource against the principal and the action, see
+/// [`cedar::Reads::of`]), so entities judged alike ([`alike`]) are judged once, and the
+/// rest chunk by chunk, each chunk against a store of its own entities: every decision
+/// is the one the whole store would give (a test holds the two to the same results on
+/// the corpus).
 pub fn evaluate_all(rules: &RuleSet, resources: &[Resource], now: &str) -> Result<Evaluation, String> {
     evaluate_chunked(rules, resources, now, validating(), CHUNK)
 }
@@ -74,35 +77,81 @@ fn evaluate_chunked(
     validate: bool,
     chunk: usize,
 ) -> Result<Evaluation, String> {
-    if resources.len() <= chunk || rules.reads.other_entities {
+    if rules.reads.other_entities {
         return Ok(Engine::build(rules, resources, now, validate)?.evaluate(resources));
+    }
+    // validation checks every entity's every attribute: each is built then
+    let (alike, unique) = if validate {
+        ((0..resources.len()).map(Some).collect(), (0..resources.len()).collect())
+    } else {
+        alike::representatives(&rules.reads, resources)
+    };
+    let mut outcomes = in_chunks(rules, resources, &unique, now, validate, chunk)?;
+    // an error message may name the entity: one judged alike with an error is judged itself
+    let own: Vec<usize> = (0..resources.len())
+        .filter(|&i| alike[i].is_some_and(|a| a != i && outcomes.get(&a).is_some_and(|o| !o.1.is_empty())))
+        .collect();
+    outcomes.extend(in_chunks(rules, resources, &own, now, validate, chunk)?);
+    let mut results = Vec::with_capacity(resources.len());
+    for (i, first) in alike.iter().enumerate() {
+        let Some(first) = first else { continue };
+        match outcomes.get(&i) {
+            Some(outcome) => results.push(outcome.clone()),
+            None => {
+                let hits = outcomes.get(first).map_or(&[][..], |o| o.0.as_slice());
+                let hits = hits.iter().map(|h| Hit {
+                    resource: i,
+                    rule: h.rule.clone(),
+                });
+                results.push((hits.collect(), Vec::new()));
+            }
+        }
+    }
+    Ok(Engine::merge(results))
+}
+
+/// Evaluates the resources at `indexes`, chunk by chunk, each chunk against a store of
+/// its own entities.
+fn in_chunks(
+    rules: &RuleSet,
+    resources: &[Resource],
+    indexes: &[usize],
+    now: &str,
+    validate: bool,
+    chunk: usize,
+) -> Result<HashMap<usize, Outcome>, String> {
+    if indexes.is_empty() {
+        return Ok(HashMap::new());
     }
     let names = Names::shared()?;
     let context = cedar::context(now)?;
-    let parts: Vec<Result<Vec<Outcome>, String>> = resources
-        .par_chunks(chunk)
-        .enumerate()
-        .map(|(n, members)| {
-            let engine = Engine {
-                rules,
-                names,
-                entities: cedar::store(members, names, &rules.schema, validate, Some(&rules.reads))?,
-                context: context.clone(),
-            };
-            let authorizer = Authorizer::new();
-            let start = n * chunk;
-            Ok(members
-                .iter()
-                .enumerate()
-                .map(|(i, r)| engine.evaluate_one(&authorizer, start + i, r))
-                .collect())
+    let judge = |part: &[usize]| -> Result<Vec<(usize, Outcome)>, String> {
+        let members: Vec<&Resource> = part.iter().map(|&i| &resources[i]).collect();
+        let engine = Engine {
+            rules,
+            names,
+            entities: cedar::store(&members, names, &rules.schema, validate, Some(&rules.reads))?,
+            context: context.clone(),
+        };
+        let authorizer = Authorizer::new();
+        let one = |&i: &usize| (i, engine.evaluate_one(&authorizer, i, &resources[i]));
+        Ok(if part.len() < PARALLEL_FROM {
+            part.iter().map(one).collect()
+        } else {
+            part.par_iter().map(one).collect()
         })
-        .collect();
-    let mut results = Vec::with_capacity(resources.len());
+    };
+    // an admission request's handful of entities is judged on the calling thread
+    let parts: Vec<Result<Vec<(usize, Outcome)>, String>> = if indexes.len() <= chunk {
+        vec![judge(indexes)]
+    } else {
+        indexes.par_chunks(chunk).map(judge).collect()
+    };
+    let mut out = HashMap::with_capacity(indexes.len());
     for part in parts {
-        results.extend(part?);
+        out.extend(part?);
     }
-    Ok(Engine::merge(results))
+    Ok(out)
 }
 
 pub struct Engine<'a> {

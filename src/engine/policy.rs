@@ -116,8 +116,8 @@ pub struct RuleSet {
 
 pub use crate::engine::cedar::Reads;
 
-/// What the policies may read. Attributes: every identifier-like word of their source
-/// text, in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"`
+/// What the policies may read. Attributes: every identifier-like word of their
+/// conditions, in or out of string literals (`x.attr`, `x has attr`, `x["attr"]`, `has "attr"`
 /// all write the name). That over-counts, which only keeps an attribute Cedar will not
 /// look at. Per entity type, the words of the policies that judge it: a request reads
 /// only its resource's attributes, unless a policy names another entity
@@ -128,12 +128,24 @@ pub fn reads(sets: &HashMap<Kind, PolicySet>) -> Reads {
     for (kind, set) in sets {
         let words = reads.by_kind.entry(*kind).or_default();
         for p in set.policies() {
-            words.extend(words_of(&p.to_string()));
+            words.extend(words_of(&condition_text(p)));
             reads.other_entities |= p.entity_literals().iter().any(|e| Some(e) != action);
         }
         reads.attributes.extend(words.iter().cloned());
     }
     reads
+}
+
+/// A policy's text without its annotations (a `@message` names attributes for our
+/// messages, not for Cedar): its JSON form with the annotations taken out.
+fn condition_text(p: &Policy) -> String {
+    match p.to_json() {
+        Ok(serde_json::Value::Object(mut json)) => {
+            json.remove("annotations");
+            serde_json::Value::Object(json).to_string()
+        }
+        _ => p.to_string(),
+    }
 }
 
 /// The identifier-like words of a policy's text.

@@ -215,16 +215,18 @@ pub struct Collected {
 
 /// Field positions of a file's documents, indexed on first use.
 struct Positions<'a> {
+    /// The names and texts of the files from `first_file` on.
     texts: &'a [(&'a str, Option<&'a str>)],
+    first_file: usize,
     cache: BTreeMap<usize, Vec<DocPositions>>,
 }
 
 impl Positions<'_> {
     fn at(&mut self, file: usize, doc: usize, path: &str) -> Option<Pos> {
-        let texts = self.texts;
+        let (texts, first) = (self.texts, self.first_file);
         let docs = self.cache.entry(file).or_insert_with(|| {
-            texts
-                .get(file)
+            file.checked_sub(first)
+                .and_then(|i| texts.get(i))
                 .and_then(|t| t.1)
                 .map(|t| position::index_documents(strip_bom(t)))
                 .unwrap_or_default()
@@ -237,20 +239,31 @@ impl Positions<'_> {
 /// `--waivers` files. `texts` are the checked files' names and texts, by file index.
 pub fn collect(docs: &[Document], texts: &[(&str, Option<&str>)], external: &[PathBuf], limits: &Limits) -> Collected {
     let mut out = Collected::default();
-    collect_part(docs, texts, 0, &mut out);
+    collect_part(docs, texts, 0, 0, &mut out);
     finish(out, external, limits)
 }
 
 /// The waivers of some of a run's documents (`Waivers` documents and annotations), added
 /// to `out`; the run's objects are numbered from `first` on for these documents, and
-/// `texts` is indexed by file.
-pub fn collect_part(docs: &[Document], texts: &[(&str, Option<&str>)], first: usize, out: &mut Collected) {
+/// `texts` holds the names and texts of the files from `first_file` on.
+pub fn collect_part(
+    docs: &[Document],
+    texts: &[(&str, Option<&str>)],
+    first_file: usize,
+    first: usize,
+    out: &mut Collected,
+) {
     let mut positions = Positions {
         texts,
+        first_file,
         cache: BTreeMap::new(),
     };
     for (i, d) in docs.iter().enumerate() {
-        let display = texts.get(d.file).map_or("", |t| t.0);
+        let display = d
+            .file
+            .checked_sub(first_file)
+            .and_then(|f| texts.get(f))
+            .map_or("", |t| t.0);
         if let Object::Waivers(w) = &d.object {
             from_document(d, w, display, Source::Document, &mut positions, out);
         } else {
@@ -475,6 +488,7 @@ fn read_external(p: &std::path::Path, limits: &Limits, out: &mut Collected) {
     let texts = [(display.as_str(), Some(text.as_str()))];
     let mut positions = Positions {
         texts: &texts,
+        first_file: 0,
         cache: BTreeMap::new(),
     };
     let mut found = false;

@@ -94,6 +94,21 @@ pub fn read(c: &Candidate, limits: &Limits) -> std::result::Result<(String, (Str
     })
 }
 
+/// The text [`read`] gives for `c`, without the digest; `None` where it gives none.
+pub fn read_text(c: &Candidate, limits: &Limits) -> Option<String> {
+    use crate::input::guard::{read_file, Contents};
+    let Ok(Contents::Bytes(bytes)) = read_file(&c.path, limits.max_file_bytes) else {
+        return None;
+    };
+    if let Some(text) = utf16_text(&bytes) {
+        return Some(text);
+    }
+    if crate::input::guard::is_binary(&bytes) {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// UTF-16 text with a byte-order mark, as kubectl reads it (it transcodes such files to
 /// UTF-8 before parsing); `None` for anything else, or for UTF-16 that does not decode.
 fn utf16_text(bytes: &[u8]) -> Option<String> {
