@@ -59,7 +59,8 @@ pub fn run(rules: &RuleSet, resources: &[Resource], now: &str) -> crate::base::e
 }
 
 /// Evaluates every resource. When a policy names an entity (other than the action) that
-/// it could read from anywhere in the store, this is one [`Engine`] over them all.
+/// it could read from anywhere in the store, or for fewer than [`PARALLEL_FROM`]
+/// resources, this is one [`Engine`] over them all.
 /// Otherwise a request can read nothing but its resource (no attribute holds an entity,
 /// and `in` can only test the resource against the principal and the action, see
 /// [`cedar::Reads::of`]), so entities judged alike ([`alike`]) are judged once, and the
@@ -77,7 +78,8 @@ fn evaluate_chunked(
     validate: bool,
     chunk: usize,
 ) -> Result<Evaluation, String> {
-    if rules.reads.other_entities {
+    // an admission request's handful of entities: one small store, no keys to build
+    if rules.reads.other_entities || resources.len() < PARALLEL_FROM {
         return Ok(Engine::build(rules, resources, now, validate)?.evaluate(resources));
     }
     // validation checks every entity's every attribute: each is built then
