@@ -9,6 +9,7 @@ use crate::input::loader::{self, Document, Limits};
 use crate::input::read::{read, sha256, Input, Unread};
 use crate::input::render::{Plan, Role};
 use crate::scan;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// A source file over `--max-file-size` is scanned in pieces up to this many times the
@@ -158,7 +159,8 @@ impl<'a> Files<'a> {
             Some(o) => (o.display.clone(), o.text.clone(), None, Some(o.provenance.clone())),
             None => {
                 let text = self.stdin.clone().unwrap_or_default();
-                (STDIN.to_string(), text.clone(), Some(sha256(text.as_bytes())), None)
+                let digest = sha256(text.as_bytes());
+                (STDIN.to_string(), text, Some(digest), None)
             }
         };
         FileResult {
@@ -179,7 +181,10 @@ impl<'a> Files<'a> {
     /// its provenance), so that a finding in an earlier file can name it.
     pub(super) fn placeholder(&self, i: usize) -> Input {
         let first = self.candidates.len();
-        let (display, rendered) = match (self.candidates.get(i), self.plan.outputs.get(i.wrapping_sub(first))) {
+        let (display, rendered) = match (
+            self.candidates.get(i),
+            i.checked_sub(first).and_then(|o| self.plan.outputs.get(o)),
+        ) {
             (Some(c), _) => (c.display.clone(), None),
             (None, Some(o)) => (o.display.clone(), Some(o.provenance.clone())),
             (None, None) => (STDIN.to_string(), None),
@@ -195,16 +200,17 @@ impl<'a> Files<'a> {
     /// The text of file `i` if it is read as manifests and may add to the cross-document
     /// index ([`crate::facts::index::may_contribute`]); a file that cannot be read is left
     /// to [`Files::read`] to report.
-    pub(super) fn index_text(&self, i: usize) -> Option<(String, String)> {
+    pub(super) fn index_text(&self, i: usize) -> Option<(&str, Cow<'_, str>)> {
         let first = self.candidates.len();
         let (display, text) = match self.candidates.get(i) {
-            Some(c) if loader::is_manifest_path(&c.display) && self.plan.role(&c.display).is_none() => {
-                (c.display.clone(), crate::input::read::read_text(c, self.limits)?)
-            }
+            Some(c) if loader::is_manifest_path(&c.display) && self.plan.role(&c.display).is_none() => (
+                c.display.as_str(),
+                Cow::Owned(crate::input::read::read_text(c, self.limits)?),
+            ),
             Some(_) => return None,
             None => match self.plan.outputs.get(i - first) {
-                Some(o) => (o.display.clone(), o.text.clone()),
-                None => (STDIN.to_string(), self.stdin.clone()?),
+                Some(o) => (o.display.as_str(), Cow::Borrowed(o.text.as_str())),
+                None => (STDIN, Cow::Borrowed(self.stdin.as_deref()?)),
             },
         };
         crate::facts::may_contribute(&text).then_some((display, text))

@@ -34,7 +34,7 @@ pub(super) struct Judged<'r> {
     pub(super) findings: Vec<Finding>,
     pub(super) errors: Vec<InputError>,
     pub(super) judging: Judging<'r>,
-    pub(super) evidence: Evidence,
+    pub(super) evidence: Evidence<'r>,
     pub(super) levels: Vec<pss::WorkloadLevel>,
     /// Rules that could not be evaluated on some entity.
     pub(super) errored: BTreeSet<String>,
@@ -49,7 +49,7 @@ impl<'r> Judged<'r> {
             findings: Vec::new(),
             errors: Vec::new(),
             judging: Judging::new(rules),
-            evidence: Evidence::default(),
+            evidence: Evidence::new(rules),
             levels: Vec::new(),
             errored: BTreeSet::new(),
             entities: 0,
@@ -62,7 +62,7 @@ impl<'r> Judged<'r> {
         let evaluation = evaluate::run(self.rules, resources, &self.now)?;
         let (mut placed, errors) = crate::findings::place::findings(self.rules, resources, &evaluation, inputs);
         self.judging.judge(resources, objects, first, &mut placed);
-        self.evidence.add(self.rules, resources);
+        self.evidence.add(resources);
         self.levels.extend(pss::levels(resources));
         self.errored.extend(evaluation.errors.into_iter().map(|e| e.rule));
         self.entities += resources.len();
@@ -186,13 +186,13 @@ fn prepass(files: &Files, pod_security: &pss::Settings) -> (Index, Vec<(usize, S
         .into_par_iter()
         .filter_map(|i| {
             let (display, text) = files.index_text(i)?;
-            let loaded = loader::load_text(i, &display, &text, files.limits);
+            let loaded = loader::load_text(i, display, &text, files.limits);
             // as when read: a file that is no manifest and does not parse holds no objects
             if !loaded.errors.is_empty() && !loaded.kubernetes && !loader::looks_like_manifest(&text) {
                 return None;
             }
             let index = facts::index_of(&loaded.docs, pod_security);
-            Some((i, index, text))
+            Some((i, index, text.into_owned()))
         })
         .collect();
     let mut index = facts::index_of(&[], pod_security);

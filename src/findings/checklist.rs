@@ -102,23 +102,24 @@ pub(crate) fn evidences(rule: &Rule, r: &Resource) -> bool {
 /// entities its rules examined, and their names. Gathered part by part ([`Evidence::add`])
 /// so that a run's entities need not all be held at once.
 #[derive(Debug)]
-pub struct Evidence {
-    per_control: Vec<(usize, std::collections::BTreeSet<String>)>,
+pub struct Evidence<'r> {
+    /// Per control: the rules that evidence it, the entities they examined, their names.
+    per_control: Vec<(Vec<&'r Rule>, usize, std::collections::BTreeSet<String>)>,
 }
 
-impl Default for Evidence {
-    fn default() -> Self {
+impl<'r> Evidence<'r> {
+    pub fn new(rules: &'r RuleSet) -> Self {
         Evidence {
-            per_control: vec![(0, std::collections::BTreeSet::new()); CONTROLS.len()],
+            per_control: CONTROLS
+                .iter()
+                .map(|(id, _, _)| (evidencing(rules, id), 0, std::collections::BTreeSet::new()))
+                .collect(),
         }
     }
-}
 
-impl Evidence {
     /// Counts `resources` for every control one of whose rules they evidence.
-    pub fn add(&mut self, rules: &RuleSet, resources: &[Resource]) {
-        for ((id, _, _), (count, examined)) in CONTROLS.iter().zip(&mut self.per_control) {
-            let evidencing = evidencing(rules, id);
+    pub fn add(&mut self, resources: &[Resource]) {
+        for (evidencing, count, examined) in &mut self.per_control {
             if evidencing.is_empty() {
                 continue;
             }
@@ -148,7 +149,7 @@ fn evidencing<'r>(rules: &'r RuleSet, id: &str) -> Vec<&'r Rule> {
 /// charts and overlays that did not render (evidence not read: no control passes).
 pub fn roll_up(
     rules: &RuleSet,
-    evidence: Evidence,
+    evidence: Evidence<'_>,
     findings: &[Finding],
     errored: &std::collections::BTreeSet<&str>,
     unread: &[String],
@@ -156,8 +157,7 @@ pub fn roll_up(
     CONTROLS
         .iter()
         .zip(evidence.per_control)
-        .map(|((id, section, title), (resources, examined))| {
-            let evidencing = evidencing(rules, id);
+        .map(|((id, section, title), (evidencing, resources, examined))| {
             let fired = findings.iter().filter(|f| f.checklist.iter().any(|c| c == id)).count();
             let disabled: Vec<String> = rules
                 .disabled

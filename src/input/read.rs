@@ -75,23 +75,42 @@ pub fn read(c: &Candidate, limits: &Limits) -> std::result::Result<(String, (Str
             )))
         }
     };
-    if let Some(text) = utf16_text(&bytes) {
-        return Ok((text, sha256(&bytes)));
-    }
-    if crate::input::guard::is_binary(&bytes) {
+    let digest = sha256(&bytes);
+    match decode(bytes) {
+        Ok(text) => Ok((text, digest)),
         // what it says still tells a manifest, and a key in it (or after a NUL byte put
         // there to hide it) is still found
-        return Err(Unread::Binary(
+        Err(Undecoded::Binary(bytes)) => Err(Unread::Binary(
             InputError::new(&c.display, None, "binary file (NUL bytes): not read"),
             binary_text(&bytes),
-            sha256(&bytes),
-        ));
+            digest,
+        )),
+        Err(Undecoded::NotUtf8(e)) => {
+            let error = crate::input::loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error());
+            Err(Unread::NotUtf8(
+                error,
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                digest,
+            ))
+        }
     }
-    let digest = sha256(&bytes);
-    String::from_utf8(bytes).map(|t| (t, digest.clone())).map_err(|e| {
-        let error = crate::input::loader::utf8_error(&c.display, e.as_bytes(), &e.utf8_error());
-        Unread::NotUtf8(error, String::from_utf8_lossy(e.as_bytes()).into_owned(), digest)
-    })
+}
+
+/// Bytes that are not read as text.
+enum Undecoded {
+    Binary(Vec<u8>),
+    NotUtf8(std::string::FromUtf8Error),
+}
+
+/// A file's bytes as text: UTF-16 with a byte-order mark, or UTF-8 without NUL bytes.
+fn decode(bytes: Vec<u8>) -> std::result::Result<String, Undecoded> {
+    if let Some(text) = utf16_text(&bytes) {
+        return Ok(text);
+    }
+    if crate::input::guard::is_binary(&bytes) {
+        return Err(Undecoded::Binary(bytes));
+    }
+    String::from_utf8(bytes).map_err(Undecoded::NotUtf8)
 }
 
 /// The text [`read`] gives for `c`, without the digest; `None` where it gives none.
@@ -100,13 +119,7 @@ pub fn read_text(c: &Candidate, limits: &Limits) -> Option<String> {
     let Ok(Contents::Bytes(bytes)) = read_file(&c.path, limits.max_file_bytes) else {
         return None;
     };
-    if let Some(text) = utf16_text(&bytes) {
-        return Some(text);
-    }
-    if crate::input::guard::is_binary(&bytes) {
-        return None;
-    }
-    String::from_utf8(bytes).ok()
+    decode(bytes).ok()
 }
 
 /// UTF-16 text with a byte-order mark, as kubectl reads it (it transcodes such files to
